@@ -1,0 +1,114 @@
+/**
+ * The bridge's error model. Every failure the bridge raises on purpose is a `BridgeError`: an
+ * HTTP status, a snake_case code for machines, a description that is safe to show a person, an
+ * internal detail for the logs only, and the original error as `cause`. The error middleware
+ * (http/error-handler.ts) turns these into a page or a JSON body; anything else becomes a
+ * generic 500 with nothing internal in it.
+ */
+
+export interface BridgeErrorOptions {
+  /** Internal detail for logs; never sent to a client. */
+  detail?: string;
+  /** Overrides the default (safe to show below 500). */
+  expose?: boolean;
+  cause?: unknown;
+}
+
+export class BridgeError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** Safe to show to the user or caller. */
+  readonly description: string;
+  readonly detail: string | undefined;
+  /** Whether `description` may be sent to the client (every status below 500). */
+  readonly expose: boolean;
+
+  constructor(status: number, code: string, description: string, options: BridgeErrorOptions = {}) {
+    super(description, { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.description = description;
+    this.detail = options.detail;
+    this.expose = options.expose ?? status < 500;
+  }
+}
+
+/** A request that is malformed or names nothing the bridge knows. */
+export class BadRequest extends BridgeError {
+  constructor(description: string, options?: BridgeErrorOptions) {
+    super(400, 'invalid_request', description, options);
+  }
+}
+
+/** A page or record that does not exist (or no longer does). */
+export class NotFound extends BridgeError {
+  constructor(description: string, options?: BridgeErrorOptions) {
+    super(404, 'not_found', description, options);
+  }
+}
+
+/** The sign-in this browser was in the middle of is gone or was never started here. */
+export class PendingLoginNotFound extends BridgeError {
+  constructor(options?: BridgeErrorOptions) {
+    super(
+      404,
+      'login_not_found',
+      'This sign-in is no longer in progress. Please start again from the application.',
+      options,
+    );
+  }
+}
+
+/** The NoPass server could not be reached, timed out, or answered with something unreadable. */
+export class NoPassUnavailable extends BridgeError {
+  constructor(options?: BridgeErrorOptions) {
+    super(
+      503,
+      'nopass_unavailable',
+      'The NoPass service is not answering right now. Please try again in a moment.',
+      options,
+    );
+  }
+}
+
+/**
+ * The NoPass server answered and said no: an `errors` array in its envelope, or a 4xx with one.
+ * The vendor's code and message are kept for logs; the description stays generic because the
+ * vendor's message can reveal whether a user id exists.
+ */
+export class NoPassRefused extends BridgeError {
+  readonly vendorCode: string | undefined;
+  readonly vendorMessage: string | undefined;
+  readonly httpStatus: number;
+
+  constructor(
+    httpStatus: number,
+    vendorCode: string | undefined,
+    vendorMessage: string | undefined,
+    options?: BridgeErrorOptions,
+  ) {
+    super(
+      400,
+      'nopass_refused',
+      'NoPass could not start a sign-in for this user id. Check the user id, or register with ' +
+        'NoPass first.',
+      options,
+    );
+    this.httpStatus = httpStatus;
+    this.vendorCode = vendorCode;
+    this.vendorMessage = vendorMessage;
+  }
+}
+
+/** No portal registration yet: outbound NoPass calls cannot be authenticated. */
+export class PortalNotRegistered extends BridgeError {
+  constructor(options?: BridgeErrorOptions) {
+    super(
+      503,
+      'portal_not_registered',
+      'Sign-in is not available yet: this service has not finished registering with NoPass.',
+      options,
+    );
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Every setting the bridge reads, checked once at start-up. A wrong value stops start-up with
+ * a message naming the setting; in production (`NODE_ENV=production`) a missing safety-relevant
+ * setting does too. The names are the ones in the README's configuration table.
+ */
+
+export interface Settings {
+  port: number;
+  /** Public issuer URL, no trailing slash. */
+  issuer: string;
+  production: boolean;
+  redisUrl: string | undefined;
+  /** NoPass server base URL; undefined means the embedded simulator (quickstart). */
+  nopassServerUrl: string | undefined;
+  /** Port of the embedded simulator when `nopassServerUrl` is unset. */
+  simulatorPort: number;
+  adminId: string;
+  sCode: string;
+  /** A portal registration supplied by the operator instead of awaited from NoPass. */
+  configuredPortal: { portalId: string; authToken: string } | undefined;
+  /** Path prefix before `/api/PortalCommunication`, '' or starting with '/'. */
+  callbackPrefix: string;
+  callbackAllow: string[];
+  clientsFile: string;
+  /** Cookie signing secrets; undefined means generate once and keep in the store. */
+  cookieKeys: string[] | undefined;
+  jwksFile: string | undefined;
+  trustProxy: boolean;
+  logLevel: string;
+  /** True when anything was generated or embedded for a newcomer's first run. */
+  quickstart: boolean;
+  /** Lifetime of a pending login, as the vendor's sample uses. */
+  loginTtlMs: number;
+  /** Extra time after a picture's `nextChange` before a waiting login counts as expired. */
+  pictureGraceMs: number;
+  /** Timeout of one outbound NoPass call. */
+  nopassTimeoutMs: number;
+}
+
+export class SettingsError extends Error {
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.name = 'SettingsError';
+    this.setting = setting;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new SettingsError(name, `expected an absolute URL, got "${raw}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new SettingsError(name, `expected an http or https URL, got "${raw}"`);
+  }
+  if (parsed.search || parsed.hash) {
+    throw new SettingsError(name, 'must not carry a query or fragment');
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function list(env: Env, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false' || raw === 'off' || raw === 'no') return false;
+  if (raw === '1' || raw === 'true' || raw === 'on' || raw === 'yes') return true;
+  throw new SettingsError(name, `expected true or false, got "${env[name]}"`);
+}
+
+function prefix(env: Env): string {
+  const raw = (env.NOPASS_CALLBACK_PREFIX ?? '').trim().replace(/\/+$/, '');
+  if (raw === '') return '';
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(raw.startsWith('/') ? raw : `/${raw}`)) {
+    throw new SettingsError(
+      'NOPASS_CALLBACK_PREFIX',
+      'expected a path such as /hooks/3f9c, made of letters, digits and . _ ~ -',
+    );
+  }
+  return raw.startsWith('/') ? raw : `/${raw}`;
+}
+
+/** An S-code as the vendor's guide wants it: 8+ characters, capitals, and digits or symbols. */
+function checkSCode(sCode: string): void {
+  if (sCode.length < 8 || !/[A-Z]/.test(sCode) || !/[^A-Za-z]/.test(sCode)) {
+    throw new SettingsError(
+      'NOPASS_S_CODE',
+      'must be at least 8 characters with capital letters and digits or symbols',
+    );
+  }
+}
+
+/**
+ * Reads the settings from `env`. `generate` supplies random values for what the quickstart
+ * may make up (admin id, S-code); it is a parameter so tests get stable values.
+ */
+export function readSettings(
+  env: Env,
+  generate: (bytes: number) => string,
+): Settings {
+  const production = env.NODE_ENV === 'production';
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const issuer = url(env, 'ISSUER') ?? `http://localhost:${port}`;
+  const nopassServerUrl = url(env, 'NOPASS_SERVER_URL');
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  const cookieKeys = list(env, 'COOKIE_KEYS');
+
+  const logLevel = (env.LOG_LEVEL ?? 'info').trim().toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new SettingsError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const adminId = env.NOPASS_ADMIN_ID?.trim() || undefined;
+  if (adminId !== undefined && adminId.length >= 64) {
+    throw new SettingsError('NOPASS_ADMIN_ID', 'must be shorter than 64 characters');
+  }
+  const sCode = env.NOPASS_S_CODE?.trim() || undefined;
+  if (sCode !== undefined) checkSCode(sCode);
+
+  const portalId = env.NOPASS_PORTAL_ID?.trim() || undefined;
+  const authToken = env.NOPASS_AUTH_TOKEN?.trim() || undefined;
+  if ((portalId === undefined) !== (authToken === undefined)) {
+    throw new SettingsError(
+      portalId === undefined ? 'NOPASS_PORTAL_ID' : 'NOPASS_AUTH_TOKEN',
+      'NOPASS_PORTAL_ID and NOPASS_AUTH_TOKEN are set together or not at all',
+    );
+  }
+  for (const [name, value] of [
+    ['NOPASS_PORTAL_ID', portalId],
+    ['NOPASS_AUTH_TOKEN', authToken],
+  ] as const) {
+    if (value !== undefined && value.length > 256) {
+      throw new SettingsError(name, 'must be at most 256 characters');
+    }
+  }
+
+  if (production) {
+    const missing: [string, unknown][] = [
+      ['NOPASS_SERVER_URL', nopassServerUrl],
+      ['ISSUER', env.ISSUER],
+      ['COOKIE_KEYS', cookieKeys],
+    ];
+    if (portalId === undefined) {
+      missing.push(['NOPASS_ADMIN_ID', adminId], ['NOPASS_S_CODE', sCode]);
+    }
+    for (const [name, value] of missing) {
+      if (value === undefined) {
+        throw new SettingsError(name, 'is required when NODE_ENV=production');
+      }
+    }
+    if (cookieKeys?.some((key) => key.length < 32)) {
+      throw new SettingsError('COOKIE_KEYS', 'each key must be at least 32 characters');
+    }
+    if (!issuer.startsWith('https://')) {
+      throw new SettingsError('ISSUER', 'must be an https URL when NODE_ENV=production');
+    }
+  }
+
+  return {
+    port,
+    issuer,
+    production,
+    redisUrl,
+    nopassServerUrl,
+    simulatorPort: integer(env, 'SIMULATOR_PORT', port === 0 ? 0 : port + 1, 0, 65535),
+    adminId: adminId ?? `quickstart-${generate(6)}`,
+    sCode: sCode ?? `Q${generate(16).toUpperCase()}9`,
+    configuredPortal:
+      portalId !== undefined && authToken !== undefined ? { portalId, authToken } : undefined,
+    callbackPrefix: prefix(env),
+    callbackAllow: list(env, 'NOPASS_CALLBACK_ALLOW') ?? [],
+    clientsFile: env.CLIENTS_FILE?.trim() || 'config/clients.json',
+    cookieKeys,
+    jwksFile: env.JWKS_FILE?.trim() || undefined,
+    trustProxy: flag(env, 'TRUST_PROXY'),
+    logLevel,
+    quickstart: nopassServerUrl === undefined,
+    loginTtlMs: integer(env, 'LOGIN_TTL_MS', 360_000, 10_000, 3_600_000),
+    pictureGraceMs: integer(env, 'PICTURE_GRACE_MS', 5_000, 0, 600_000),
+    nopassTimeoutMs: integer(env, 'NOPASS_TIMEOUT_MS', 10_000, 100, 120_000),
+  };
+}
