@@ -121,10 +121,7 @@ function checkSCode(sCode: string): void {
  * Reads the settings from `env`. `generate` supplies random values for what the quickstart
  * may make up (admin id, S-code); it is a parameter so tests get stable values.
  */
-export function readSettings(
-  env: Env,
-  generate: (bytes: number) => string,
-): Settings {
+export function readSettings(env: Env, generate: (bytes: number) => string): Settings {
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const issuer = url(env, 'ISSUER') ?? `http://localhost:${port}`;
@@ -166,6 +163,8 @@ export function readSettings(
       ['NOPASS_SERVER_URL', nopassServerUrl],
       ['ISSUER', env.ISSUER],
       ['COOKIE_KEYS', cookieKeys],
+      // The bundled clients file is an example with a published secret.
+      ['CLIENTS_FILE', env.CLIENTS_FILE?.trim() || undefined],
     ];
     if (portalId === undefined) {
       missing.push(['NOPASS_ADMIN_ID', adminId], ['NOPASS_S_CODE', sCode]);

@@ -135,10 +135,7 @@ export class MemoryStore implements Store {
     return Promise.resolve();
   }
 
-  #change(
-    authId: string,
-    apply: (login: PendingLogin) => LoginUpdate,
-  ): Promise<LoginUpdate> {
+  #change(authId: string, apply: (login: PendingLogin) => LoginUpdate): Promise<LoginUpdate> {
     const login = this.#logins.get(authId);
     if (!login) return Promise.resolve({ ok: false, reason: 'not_found' });
     const result = apply(login);

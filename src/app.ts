@@ -1,0 +1,167 @@
+/**
+ * The composition root: settings → store and bus → keys and clients → provider → routers → Koa.
+ * Nothing else in the bridge creates a long-lived object; everything receives what it needs.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type { ClientMetadata, Provider } from 'oidc-provider';
+import { createCallbackRouter } from './callbacks/index.ts';
+import { createDemoRouter, type DemoClient } from './demo/router.ts';
+import { errorHandler } from './http/error-handler.ts';
+import { createHealthRouter } from './http/health.ts';
+import { requestId } from './http/request-id.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { createStaticRouter } from './http/static.ts';
+import { createViews } from './http/views.ts';
+import { createInteractionRouter } from './interaction/router.ts';
+import type { Logger } from './log.ts';
+import { createNoPassClient } from './nopass/client.ts';
+import { checkClients, readClientsFile } from './oidc/clients.ts';
+import { logProviderEvents } from './oidc/events.ts';
+import { loadCookieKeys, loadSigningKeys } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+import { SettingsError, type Settings } from './settings/index.ts';
+import { MemoryBus } from './state/memory/bus.ts';
+import { MemoryStore } from './state/memory/store.ts';
+import type { Bus, Store } from './state/types.ts';
+
+export interface BridgeOptions {
+  settings: Settings;
+  log: Logger;
+  /** Base URL of the NoPass server (the embedded simulator's in quickstart mode). */
+  nopassServerUrl: string;
+  now?: () => number;
+  /** The quickstart's demo relying party, registered besides the clients file. */
+  demo?: DemoClient;
+  /** Link to the simulator's phone page for a user id, shown on the picture page. */
+  phoneUrl?: (userId: string) => string;
+}
+
+export interface Bridge {
+  app: Koa;
+  provider: Provider;
+  store: Store;
+  bus: Bus;
+  /** Keys were generated rather than supplied (a development-only situation). */
+  generatedKeys: boolean;
+  listen(port: number, host?: string): Promise<{ url: string; server: Server }>;
+  close(): Promise<void>;
+}
+
+function createState(settings: Settings, now: () => number): { store: Store; bus: Bus } {
+  if (settings.redisUrl) {
+    throw new SettingsError(
+      'REDIS_URL',
+      'this version keeps state in memory only; unset REDIS_URL and run a single instance',
+    );
+  }
+  return { store: new MemoryStore(now), bus: new MemoryBus() };
+}
+
+export async function createBridge(options: BridgeOptions): Promise<Bridge> {
+  const { settings, log } = options;
+  const now = options.now ?? Date.now;
+  const { store, bus } = createState(settings, now);
+
+  const signing = await loadSigningKeys(settings, store);
+  const cookieKeys = await loadCookieKeys(settings, store);
+  const fileClients = await readClientsFile(settings.clientsFile);
+  const clients: ClientMetadata[] = options.demo
+    ? [...fileClients, options.demo.metadata]
+    : fileClients;
+
+  const views = createViews({ quickstart: settings.quickstart, issuer: settings.issuer });
+  const provider = createProvider({
+    issuer: settings.issuer,
+    store,
+    clients,
+    signingKeys: signing.keys,
+    cookieKeys,
+    trustProxy: settings.trustProxy,
+    views,
+  });
+  await checkClients(provider, fileClients, settings.clientsFile);
+  logProviderEvents(provider, log);
+
+  const nopass = createNoPassClient({
+    baseUrl: options.nopassServerUrl,
+    credentials: async () => settings.configuredPortal ?? (await store.getPortal()),
+    timeoutMs: settings.nopassTimeoutMs,
+    log,
+  });
+
+  const app = new Koa({ proxy: settings.trustProxy, keys: cookieKeys });
+  app.silent = true;
+  app.use(requestId(log));
+  app.use(securityHeaders);
+  app.use(errorHandler(views, log));
+
+  const routers = [
+    createHealthRouter(store, settings),
+    createStaticRouter(),
+    createCallbackRouter({ store, bus, settings, log, now }),
+    createInteractionRouter({
+      provider,
+      nopass,
+      store,
+      bus,
+      settings,
+      views,
+      log,
+      now,
+      phoneUrl: options.phoneUrl,
+    }),
+  ];
+  if (options.demo) routers.push(createDemoRouter(settings.issuer, options.demo, views));
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+
+  if (!options.demo) {
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/' || ctx.method !== 'GET') {
+        await next();
+        return;
+      }
+      ctx.type = 'html';
+      ctx.body = views.render('landing', { demo: false });
+    });
+  }
+
+  // Everything else is OpenID Connect: handed to oidc-provider untouched (no body parser).
+  const oidcHandler = provider.callback();
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    await oidcHandler(ctx.req, ctx.res);
+  });
+
+  let server: Server | undefined;
+  return {
+    app,
+    provider,
+    store,
+    bus,
+    generatedKeys: signing.generated,
+    listen(port, host) {
+      const handle = app.callback();
+      const listening = createServer((req, res) => void handle(req, res));
+      server = listening;
+      return new Promise((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen(port, host, () => {
+          const address = listening.address() as AddressInfo;
+          const shown = host ?? 'localhost';
+          resolve({ url: `http://${shown}:${address.port}`, server: listening });
+        });
+      });
+    },
+    async close() {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
+        server.closeAllConnections();
+        await closing;
+      }
+      await bus.close();
+      await store.close();
+    },
+  };
+}

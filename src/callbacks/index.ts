@@ -1,0 +1,107 @@
+/**
+ * The callback endpoints: what the NoPass server calls on the bridge, at
+ * `<NOPASS_CALLBACK_PREFIX>/api/PortalCommunication/<Op>`. Portal registration arrives here
+ * (ConfirmPreRegistration, ConfirmRegistration), and so does everything that moves a sign-in
+ * along (UpdatePicture, AuthorizedUser): the handler changes the store, then publishes on the
+ * bus, and the picture page waiting on that authId, on whichever instance, hears of it.
+ *
+ * Every call runs the same steps: check the caller's address, find the operation (names match
+ * in any case, as ASP.NET routes do), read and validate the body, apply, reply in camelCase
+ * JSON, and log one line. Refusals are `{ error, error_description }` with a 4xx status; bad
+ * input never becomes a 500.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { BridgeError } from '../http/errors.ts';
+import { authRef, type Logger } from '../log.ts';
+import type { Settings } from '../settings/index.ts';
+import type { Bus, Store } from '../state/types.ts';
+import { authorizedUser } from './authorized-user.ts';
+import { readJsonBody } from './body.ts';
+import { confirmPreRegistration } from './confirm-pre-registration.ts';
+import { confirmRegistration } from './confirm-registration.ts';
+import type { CallbackDeps, CallbackOperation } from './operation.ts';
+import { methodNotAllowed, sourceNotAllowed, unknownOperation } from './refusals.ts';
+import { createSourceCheck } from './source.ts';
+import { updatePicture } from './update-picture.ts';
+
+/**
+ * The operations answered so far. The user registration and account calls of the guide
+ * (ValidateUserRegistration, ConfirmUserRegistration, DeleteUser, UpdateUser) are not among
+ * them yet and are answered 404 `unknown_operation`, which NoPass reads as a refusal.
+ */
+const OPERATIONS: readonly CallbackOperation[] = [
+  confirmPreRegistration,
+  confirmRegistration,
+  updatePicture,
+  authorizedUser,
+];
+
+const GENERIC = 'Something went wrong on our side.';
+
+/** Builds the router for the callback paths; mount it with `app.use(router.routes())`. */
+export function createCallbackRouter(deps: {
+  store: Store;
+  bus: Bus;
+  settings: Settings;
+  log: Logger;
+  now: () => number;
+}): Router {
+  const byName = new Map(OPERATIONS.map((operation) => [operation.name.toLowerCase(), operation]));
+  const sourceAllowed = createSourceCheck(deps.settings.callbackAllow);
+
+  async function answer(ctx: Context, name: string | undefined): Promise<void> {
+    const log = (ctx.state as { log?: Logger }).log ?? deps.log;
+    const callDeps: CallbackDeps = { ...deps, log };
+    const operation = name === undefined ? undefined : byName.get(name.toLowerCase());
+    let authId: string | undefined;
+    let refusal: BridgeError | undefined;
+    let failure: { error: unknown } | undefined;
+
+    try {
+      if (!sourceAllowed(ctx.ip)) throw sourceNotAllowed();
+      if (!operation) throw unknownOperation();
+      if (ctx.method !== 'POST') {
+        ctx.set('Allow', 'POST');
+        throw methodNotAllowed();
+      }
+
+      const body = await readJsonBody(ctx, operation.vocabulary);
+      const prepared = operation.prepare(body);
+      authId = prepared.authId;
+      const reply = await prepared.apply(callDeps);
+
+      ctx.status = 200;
+      ctx.body = reply;
+    } catch (error) {
+      if (error instanceof BridgeError && error.expose) refusal = error;
+      else failure = { error };
+      ctx.status = refusal?.status ?? 500;
+      ctx.body = {
+        error: refusal?.code ?? 'server_error',
+        error_description: refusal?.description ?? GENERIC,
+      };
+    }
+
+    // Replies can hold the S-code; nothing on the way may keep them.
+    ctx.set('Cache-Control', 'no-store');
+    const fields = {
+      callback_op: operation?.name,
+      result: failure ? 'server_error' : (refusal?.code ?? 'ok'),
+      status: ctx.status,
+      auth_ref: authId === undefined ? undefined : authRef(authId),
+      // Shown to the caller anyway: field names and reasons, never values.
+      error_description: refusal?.description,
+    };
+    if (failure) log.error({ ...fields, err: failure.error }, 'nopass callback failed');
+    else log.info(fields, 'nopass callback');
+  }
+
+  const router = new Router({
+    prefix: `${deps.settings.callbackPrefix}/api/PortalCommunication`,
+  });
+  router.all('/:op', (ctx) => answer(ctx, ctx.params.op));
+  // Deeper paths and the bare prefix: JSON 404s too, rather than whatever comes after.
+  router.all('{/*rest}', (ctx) => answer(ctx, undefined));
+  return router;
+}

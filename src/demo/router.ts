@@ -1,0 +1,131 @@
+/**
+ * The quickstart's landing page and demo relying party. In quickstart mode the bridge registers
+ * one extra client for itself and plays an ordinary OpenID Connect application with
+ * openid-client: "try it" starts a code flow with PKCE against the bridge's own issuer URL, and
+ * the callback shows the ID token's claims. Nothing here takes part in the bridge's own flow.
+ */
+import { randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import type { ClientMetadata } from 'oidc-provider';
+import * as oidc from 'openid-client';
+import type { Views } from '../http/views.ts';
+
+export const DEMO_CLIENT_ID = 'quickstart-demo';
+const FLOW_COOKIE = 'demo_flow';
+
+export interface DemoClient {
+  metadata: ClientMetadata;
+  secret: string;
+}
+
+export function demoClient(issuer: string): DemoClient {
+  const secret = randomBytes(24).toString('base64url');
+  return {
+    secret,
+    metadata: {
+      client_id: DEMO_CLIENT_ID,
+      client_secret: secret,
+      client_name: 'Quickstart demo application',
+      redirect_uris: [`${issuer}/demo/callback`],
+      post_logout_redirect_uris: [`${issuer}/`],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  };
+}
+
+interface Flow {
+  verifier: string;
+  state: string;
+  nonce: string;
+}
+
+export function createDemoRouter(issuer: string, client: DemoClient, views: Views): Router {
+  const router = new Router();
+  let config: Promise<oidc.Configuration> | undefined;
+  // Discovery runs against the bridge itself, so it can only happen once the bridge listens.
+  const configuration = (): Promise<oidc.Configuration> => {
+    config ??= oidc
+      .discovery(new URL(issuer), DEMO_CLIENT_ID, client.secret, undefined, {
+        execute: issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
+      })
+      .catch((error: unknown) => {
+        config = undefined;
+        throw error;
+      });
+    return config;
+  };
+  const redirectUri = `${issuer}/demo/callback`;
+
+  router.get('/', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = views.render('landing', { demo: true });
+  });
+
+  router.get('/demo/start', async (ctx) => {
+    const flow: Flow = {
+      verifier: oidc.randomPKCECodeVerifier(),
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+    };
+    const url = oidc.buildAuthorizationUrl(await configuration(), {
+      redirect_uri: redirectUri,
+      scope: 'openid profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(flow.verifier),
+      code_challenge_method: 'S256',
+      state: flow.state,
+      nonce: flow.nonce,
+    });
+    ctx.cookies.set(FLOW_COOKIE, JSON.stringify(flow), {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/demo',
+      maxAge: 15 * 60 * 1000,
+    });
+    ctx.redirect(url.href);
+  });
+
+  router.get('/demo/callback', async (ctx) => {
+    const saved = ctx.cookies.get(FLOW_COOKIE, { signed: true });
+    ctx.type = 'html';
+    if (!saved) {
+      ctx.status = 400;
+      ctx.body = views.render('error', {
+        title: 'The demo sign-in was not started here',
+        message: 'Start again from the quickstart page.',
+        code: 'demo_flow_missing',
+      });
+      return;
+    }
+    const flow = JSON.parse(saved) as Flow;
+    ctx.cookies.set(FLOW_COOKIE, null, { path: '/demo' });
+    const current = new URL(ctx.originalUrl, issuer);
+    if (current.searchParams.has('error')) {
+      ctx.status = 400;
+      ctx.body = views.render('demo-result', {
+        error: current.searchParams.get('error'),
+        errorDescription: current.searchParams.get('error_description'),
+      });
+      return;
+    }
+    const tokens = await oidc.authorizationCodeGrant(await configuration(), current, {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+      expectedNonce: flow.nonce,
+    });
+    const claims = tokens.claims();
+    const logout = oidc.buildEndSessionUrl(await configuration(), {
+      id_token_hint: tokens.id_token ?? '',
+      post_logout_redirect_uri: `${issuer}/`,
+    });
+    ctx.body = views.render('demo-result', {
+      claims: JSON.stringify(claims, null, 2),
+      subject: claims?.sub,
+      logoutUrl: logout.href,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,55 @@
+/**
+ * One error middleware, two audiences. People get the error page with a way forward; machines
+ * (JSON callers, event streams, callbacks) get `{ error, error_description }`. A `BridgeError`
+ * shows its own description; anything else is logged in full and answered with a generic 500
+ * that carries no stack, URL, token or secret.
+ */
+import type { Context, Next } from 'koa';
+import type { Logger } from '../log.ts';
+import { BridgeError } from './errors.ts';
+import type { Views } from './views.ts';
+
+const GENERIC = 'Something went wrong on our side. Please try again.';
+
+function wantsHtml(ctx: Context): boolean {
+  return ctx.accepts('json', 'html') === 'html';
+}
+
+export function errorHandler(views: Views, log: Logger) {
+  return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (error) {
+      const known = error instanceof BridgeError ? error : undefined;
+      // Koa's own http-errors (a body too large, a bad form) carry status and expose.
+      const httpError = error as { status?: number; expose?: boolean; message?: string };
+      const status = known?.status ?? (httpError.expose ? httpError.status : undefined) ?? 500;
+      const code = known?.code ?? (status >= 500 ? 'server_error' : 'invalid_request');
+      const description =
+        known && known.expose
+          ? known.description
+          : status < 500 && httpError.message
+            ? httpError.message
+            : GENERIC;
+
+      if (status >= 500) {
+        log.error({ err: error, code, path: ctx.path }, 'request failed');
+      } else {
+        log.info({ code, status, path: ctx.path, detail: known?.detail }, 'request refused');
+      }
+
+      if (ctx.headerSent || !ctx.writable) return;
+      ctx.status = status;
+      if (wantsHtml(ctx)) {
+        ctx.type = 'html';
+        ctx.body = views.render('error', {
+          title: status >= 500 ? 'Something went wrong' : 'This sign-in cannot continue',
+          message: description,
+          code,
+        });
+      } else {
+        ctx.body = { error: code, error_description: description };
+      }
+    }
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * What the interaction flow needs from the rest of the bridge, passed in explicitly.
+ */
+import type { Provider } from 'oidc-provider';
+import type { Logger } from '../log.ts';
+import type { NoPassClient } from '../nopass/types.ts';
+import type { Settings } from '../settings/index.ts';
+import type { Bus, Store } from '../state/types.ts';
+import type { Views } from '../http/views.ts';
+
+export interface InteractionDeps {
+  provider: Provider;
+  nopass: NoPassClient;
+  store: Store;
+  bus: Bus;
+  settings: Settings;
+  views: Views;
+  log: Logger;
+  now: () => number;
+  /** Where the simulator's phone page is, in quickstart mode only. */
+  phoneUrl?: (userId: string) => string;
+}

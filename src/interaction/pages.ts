@@ -1,0 +1,141 @@
+/**
+ * The interaction's pages: the user id form, the picture page (which also serves the no-script
+ * path: a reload shows the newest picture, and once approved it redirects onwards), the
+ * completion and the cancel.
+ */
+import type { Context } from 'koa';
+import { BridgeError } from '../http/errors.ts';
+import { authRef } from '../log.ts';
+import { interactionPath } from '../oidc/provider.ts';
+import type { InteractionDeps } from './deps.ts';
+import { loadInteraction } from './interaction.ts';
+import { startSignIn } from './start.ts';
+import { loginView } from './state-view.ts';
+import { parseUserId } from './user-id.ts';
+
+function html(ctx: Context, body: string, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.body = body;
+}
+
+/** GET /interaction/:uid: the user id form, skipped when the client sent a usable login_hint. */
+export async function showInteraction(deps: InteractionDeps, ctx: Context): Promise<void> {
+  const interaction = await loadInteraction(deps.provider, ctx);
+
+  if (interaction.prompt.name !== 'login') {
+    // Only reached with prompt=consent: every client is first-party, so consent is given.
+    const grant = new deps.provider.Grant({
+      clientId: String(interaction.params.client_id),
+      accountId: interaction.session?.accountId,
+    });
+    if (typeof interaction.params.scope === 'string') grant.addOIDCScope(interaction.params.scope);
+    const grantId = await grant.save();
+    await deps.provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } });
+    ctx.respond = false;
+    return;
+  }
+
+  const hint = parseUserId(interaction.params.login_hint);
+  if (hint.ok) {
+    await startSignIn(deps, ctx, interaction, hint.userId);
+    return;
+  }
+  html(ctx, deps.views.render('login', { uid: interaction.uid }));
+}
+
+/** POST /interaction/:uid/login: the user id form was sent (or "try again" was pressed). */
+export async function submitUserId(deps: InteractionDeps, ctx: Context): Promise<void> {
+  const interaction = await loadInteraction(deps.provider, ctx);
+  const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+  const parsed = parseUserId(body.userId);
+  if (!parsed.ok) {
+    html(ctx, deps.views.render('login', { uid: interaction.uid, error: parsed.message }), 400);
+    return;
+  }
+  await startSignIn(deps, ctx, interaction, parsed.userId);
+}
+
+/** GET /interaction/:uid/picture */
+export async function showPicture(deps: InteractionDeps, ctx: Context): Promise<void> {
+  const interaction = await loadInteraction(deps.provider, ctx);
+  const login = await deps.store.getLoginByInteraction(interaction.uid);
+  if (!login) {
+    // Lost or never started: back to the form rather than a dead end.
+    ctx.status = 303;
+    ctx.redirect(interactionPath(interaction.uid));
+    return;
+  }
+
+  const view = loginView(login, deps.now());
+  if (view.status === 'approved' && view.next) {
+    ctx.status = 303;
+    ctx.redirect(view.next);
+    return;
+  }
+  html(
+    ctx,
+    deps.views.render('picture', {
+      uid: interaction.uid,
+      userId: login.userId,
+      view,
+      phoneUrl: deps.phoneUrl?.(login.userId),
+    }),
+  );
+}
+
+/** GET /interaction/:uid/complete: an approved sign-in finishes the OIDC interaction, once. */
+export async function completeSignIn(deps: InteractionDeps, ctx: Context): Promise<void> {
+  const interaction = await loadInteraction(deps.provider, ctx);
+  const login = await deps.store.getLoginByInteraction(interaction.uid);
+  if (!login) {
+    throw new BridgeError(
+      400,
+      'login_not_found',
+      'This sign-in is no longer in progress. Please start again.',
+    );
+  }
+
+  const consumed = await deps.store.consumeLogin(login.authId);
+  if (!consumed.ok) {
+    if (consumed.reason === 'not_approved') {
+      // Not approved (yet): the picture page shows where it stands.
+      ctx.status = 303;
+      ctx.redirect(`${interactionPath(interaction.uid)}/picture`);
+      return;
+    }
+    throw new BridgeError(
+      400,
+      'login_used',
+      'This approval has already been used. Please start again from the application.',
+    );
+  }
+
+  // The subject comes from the server-side record of whom NoPass approved, nothing else.
+  const { userId } = consumed.login;
+  await deps.store.recordSignIn(userId, deps.now());
+  deps.log.info(
+    { interaction_uid: interaction.uid, auth_ref: authRef(login.authId) },
+    'sign-in approved',
+  );
+  await deps.provider.interactionFinished(
+    ctx.req,
+    ctx.res,
+    { login: { accountId: userId, amr: ['nopass'] } },
+    { mergeWithLastSubmission: false },
+  );
+  ctx.respond = false;
+}
+
+/** POST /interaction/:uid/cancel: the relying party gets access_denied with its state. */
+export async function cancelSignIn(deps: InteractionDeps, ctx: Context): Promise<void> {
+  const interaction = await loadInteraction(deps.provider, ctx);
+  deps.log.info({ interaction_uid: interaction.uid }, 'sign-in cancelled');
+  await deps.provider.interactionFinished(
+    ctx.req,
+    ctx.res,
+    { error: 'access_denied', error_description: 'The user cancelled the sign-in.' },
+    { mergeWithLastSubmission: false },
+  );
+  ctx.respond = false;
+}

@@ -1,0 +1,50 @@
+// The picture page's live part: follows the sign-in's event stream, swaps in new pictures,
+// runs the countdown, and moves on when a verdict arrives. Without this script the page still
+// works: it reloads itself and the server shows the newest state.
+(function () {
+  'use strict';
+  var root = document.getElementById('sign-in');
+  if (!root || !window.EventSource) return;
+  var picture = document.getElementById('picture');
+  var seconds = document.getElementById('seconds');
+  var status = document.getElementById('status');
+  var seq = Number(root.getAttribute('data-seq'));
+  var endsAt = Date.now() + Number(root.getAttribute('data-remaining'));
+  var announced = {};
+
+  function tick() {
+    var left = Math.max(0, Math.ceil((endsAt - Date.now()) / 1000));
+    seconds.textContent = String(left);
+    // Screen readers hear the countdown at a few moments only, not every second.
+    if ((left === 10 || left === 5) && !announced[seq + ':' + left]) {
+      announced[seq + ':' + left] = true;
+      status.textContent = 'The picture changes in ' + left + ' seconds.';
+    }
+  }
+  var timer = setInterval(tick, 250);
+  tick();
+
+  var events = new EventSource(root.getAttribute('data-events'));
+  events.addEventListener('state', function (event) {
+    var state = JSON.parse(event.data);
+    if (state.status === 'waiting') {
+      endsAt = Date.now() + state.remainingMs;
+      if (state.pictureSeq !== seq) {
+        seq = state.pictureSeq;
+        picture.src = state.picture;
+        status.textContent = 'A new picture is shown. Compare it with the NoPass app.';
+      }
+      tick();
+      return;
+    }
+    events.close();
+    clearInterval(timer);
+    if (state.status === 'approved') {
+      status.textContent = 'Approved. Signing you in…';
+      window.location.assign(state.next);
+    } else {
+      // Refused or expired: the server renders the outcome and the way forward.
+      window.location.reload();
+    }
+  });
+})();
