@@ -77,7 +77,8 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
       state: flow.state,
       nonce: flow.nonce,
     });
-    ctx.cookies.set(FLOW_COOKIE, JSON.stringify(flow), {
+    const value = Buffer.from(JSON.stringify(flow)).toString('base64url');
+    ctx.cookies.set(FLOW_COOKIE, value, {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
@@ -99,7 +100,7 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
       });
       return;
     }
-    const flow = JSON.parse(saved) as Flow;
+    const flow = JSON.parse(Buffer.from(saved, 'base64url').toString()) as Flow;
     ctx.cookies.set(FLOW_COOKIE, null, { path: '/demo' });
     const current = new URL(ctx.originalUrl, issuer);
     if (current.searchParams.has('error')) {
