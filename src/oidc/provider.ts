@@ -64,7 +64,21 @@ export function createProvider(deps: ProviderDeps): Provider {
     loadExistingGrant: grantEverythingRequested,
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = views.render('logout', { title: 'Sign out', form });
+        },
+        postLogoutSuccessSource: (ctx) => {
+          const client = ctx.oidc.client;
+          ctx.type = 'html';
+          ctx.body = views.render('logged-out', {
+            title: 'Signed out',
+            clientName: client?.clientName ?? client?.clientId,
+          });
+        },
+      },
       revocation: { enabled: true },
     },
     interactions: {

@@ -355,3 +355,40 @@ describe('sign-in before the portal is registered', () => {
     assert.match(await ready.text(), /portal not registered/);
   });
 });
+
+describe('sign-out', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.stop());
+
+  it('asks for confirmation and returns to the registered post-logout URI with state', async () => {
+    const browser = new Browser();
+    const { request, interaction } = await reachPicture(h, browser, 'demo');
+    await h.control(`/control/auths/${await onlyAuth(h, 'demo')}/approve`);
+    const callback = await toRelyingParty(browser, interaction);
+    const tokens = await oidc.authorizationCodeGrant(h.rp, callback, {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
+
+    const logout = oidc.buildEndSessionUrl(h.rp, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'http://127.0.0.1:1/after-logout',
+      state: 'bye-123',
+    });
+    const confirm = await browser.get(logout.href);
+    assert.equal(confirm.status, 200);
+    assert.match(confirm.body, /Sign out\?/);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1];
+    const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1];
+    assert.ok(xsrf && action, 'the confirmation carries the provider form');
+    const done = await browser.post(new URL(action, h.issuer).href, { xsrf, logout: 'yes' });
+    assert.equal(done.status, 303);
+    const back = new URL(done.location!);
+    assert.equal(back.origin + back.pathname, 'http://127.0.0.1:1/after-logout');
+    assert.equal(back.searchParams.get('state'), 'bye-123');
+  });
+});
