@@ -21,10 +21,14 @@ import { checkClients, readClientsFile } from './oidc/clients.ts';
 import { logProviderEvents } from './oidc/events.ts';
 import { loadCookieKeys, loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
-import { SettingsError, type Settings } from './settings/index.ts';
+import type { Settings } from './settings/index.ts';
 import { MemoryBus } from './state/memory/bus.ts';
 import { MemoryStore } from './state/memory/store.ts';
+import { openRedisState } from './state/redis/index.ts';
 import type { Bus, Store } from './state/types.ts';
+
+/** How long `close()` lets requests in flight finish before cutting the connections. */
+export const DRAIN_MS = 5000;
 
 export interface BridgeOptions {
   settings: Settings;
@@ -46,23 +50,46 @@ export interface Bridge {
   /** Keys were generated rather than supplied (a development-only situation). */
   generatedKeys: boolean;
   listen(port: number, host?: string): Promise<{ url: string; server: Server }>;
+  /**
+   * Shuts down gracefully: /readyz turns not ready, open event streams are told to reconnect
+   * (they land on another instance), the server stops accepting, requests in flight get up to
+   * DRAIN_MS to finish, then the store and bus are closed.
+   */
   close(): Promise<void>;
 }
 
-function createState(settings: Settings, now: () => number): { store: Store; bus: Bus } {
-  if (settings.redisUrl) {
-    throw new SettingsError(
-      'REDIS_URL',
-      'this version keeps state in memory only; unset REDIS_URL and run a single instance',
-    );
-  }
+/** Memory for one instance (the default); Redis when any Redis setting is there. */
+async function createState(
+  settings: Settings,
+  log: Logger,
+  now: () => number,
+): Promise<{ store: Store; bus: Bus }> {
+  if (settings.redis) return openRedisState(settings.redis, log);
   return { store: new MemoryStore(now), bus: new MemoryBus() };
 }
 
 export async function createBridge(options: BridgeOptions): Promise<Bridge> {
   const { settings, log } = options;
   const now = options.now ?? Date.now;
-  const { store, bus } = createState(settings, now);
+  const { store, bus } = await createState(settings, log, now);
+  try {
+    return await assemble(options, store, bus, now);
+  } catch (error) {
+    // A bad clients file or key set must not leave Redis connections holding the process.
+    await bus.close();
+    await store.close();
+    throw error;
+  }
+}
+
+async function assemble(
+  options: BridgeOptions,
+  store: Store,
+  bus: Bus,
+  now: () => number,
+): Promise<Bridge> {
+  const { settings, log } = options;
+  const closing = new AbortController();
 
   const signing = await loadSigningKeys(settings, store);
   const cookieKeys = await loadCookieKeys(settings, store);
@@ -71,7 +98,16 @@ export async function createBridge(options: BridgeOptions): Promise<Bridge> {
     ? [...fileClients, options.demo.metadata]
     : fileClients;
 
-  const views = createViews({ quickstart: settings.quickstart, issuer: settings.issuer });
+  const { branding } = settings;
+  const views = createViews({
+    quickstart: settings.quickstart,
+    brand: {
+      name: branding.name,
+      logo: branding.logoFile !== undefined,
+      styles: branding.color !== undefined,
+      supportUrl: branding.supportUrl,
+    },
+  });
   const provider = createProvider({
     issuer: settings.issuer,
     store,
@@ -98,8 +134,8 @@ export async function createBridge(options: BridgeOptions): Promise<Bridge> {
   app.use(errorHandler(views, log));
 
   const routers = [
-    createHealthRouter(store, settings),
-    createStaticRouter(),
+    createHealthRouter(store, settings, closing.signal),
+    createStaticRouter(settings.branding),
     createCallbackRouter({ store, bus, settings, log, now }),
     createInteractionRouter({
       provider,
@@ -111,6 +147,7 @@ export async function createBridge(options: BridgeOptions): Promise<Bridge> {
       log,
       now,
       phoneUrl: options.phoneUrl,
+      closing: closing.signal,
     }),
   ];
   if (options.demo) routers.push(createDemoRouter(settings.issuer, options.demo, views));
@@ -123,7 +160,7 @@ export async function createBridge(options: BridgeOptions): Promise<Bridge> {
         return;
       }
       ctx.type = 'html';
-      ctx.body = views.render('landing', { demo: false });
+      ctx.body = views.page(ctx, 'landing', { demo: false });
     });
   }
 
@@ -155,10 +192,17 @@ export async function createBridge(options: BridgeOptions): Promise<Bridge> {
       });
     },
     async close() {
+      closing.abort();
       if (server) {
-        const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
-        server.closeAllConnections();
-        await closing;
+        const listening = server;
+        const closed = new Promise<void>((resolve) => listening.close(() => resolve()));
+        // A keep-alive connection goes as soon as its last response is out; any still busy
+        // after DRAIN_MS is cut.
+        const sweep = setInterval(() => listening.closeIdleConnections(), 50);
+        const drain = setTimeout(() => listening.closeAllConnections(), DRAIN_MS);
+        await closed;
+        clearInterval(sweep);
+        clearTimeout(drain);
       }
       await bus.close();
       await store.close();

@@ -14,6 +14,9 @@ import { createSimulator, type Simulator } from './simulator/index.ts';
 
 const generate = (bytes: number): string => randomBytes(bytes).toString('hex');
 
+/** The most a shutdown may take before the process exits regardless. */
+const SHUTDOWN_MS = 10_000;
+
 interface EmbeddedSimulator {
   simulator: Simulator;
   url: string;
@@ -109,11 +112,25 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
 
+  // Graceful, and bounded: open event streams are sent elsewhere, requests in flight finish,
+  // Redis is closed; whatever still hangs after SHUTDOWN_MS is abandoned.
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => process.exit(1), 10_000);
+    const timer = setTimeout(() => {
+      log.error({ timeout_ms: SHUTDOWN_MS }, 'shutdown took too long; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_MS);
     timer.unref();
-    void stop().then(() => process.exit(0));
+    stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

@@ -60,7 +60,7 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
 
   router.get('/', (ctx) => {
     ctx.type = 'html';
-    ctx.body = views.render('landing', { demo: true });
+    ctx.body = views.page(ctx, 'landing', { demo: true });
   });
 
   router.get('/demo/start', async (ctx) => {
@@ -93,9 +93,10 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
     ctx.type = 'html';
     if (!saved) {
       ctx.status = 400;
-      ctx.body = views.render('error', {
-        title: 'The demo sign-in was not started here',
+      ctx.body = views.page(ctx, 'error', {
+        titleKey: 'demo.notStartedTitle',
         message: 'Start again from the quickstart page.',
+        messageKey: 'demo.notStarted',
         code: 'demo_flow_missing',
       });
       return;
@@ -105,7 +106,7 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
     const current = new URL(ctx.originalUrl, issuer);
     if (current.searchParams.has('error')) {
       ctx.status = 400;
-      ctx.body = views.render('demo-result', {
+      ctx.body = views.page(ctx, 'demo-result', {
         error: current.searchParams.get('error'),
         errorDescription: current.searchParams.get('error_description'),
       });
@@ -121,7 +122,7 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
       id_token_hint: tokens.id_token ?? '',
       post_logout_redirect_uri: `${issuer}/`,
     });
-    ctx.body = views.render('demo-result', {
+    ctx.body = views.page(ctx, 'demo-result', {
       claims: JSON.stringify(claims, null, 2),
       subject: claims?.sub,
       logoutUrl: logout.href,

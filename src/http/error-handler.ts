@@ -42,11 +42,7 @@ export function errorHandler(views: Views, log: Logger) {
       ctx.status = status;
       if (wantsHtml(ctx)) {
         ctx.type = 'html';
-        ctx.body = views.render('error', {
-          title: status >= 500 ? 'Something went wrong' : 'This sign-in cannot continue',
-          message: description,
-          code,
-        });
+        ctx.body = views.page(ctx, 'error', { server: status >= 500, message: description, code });
       } else {
         ctx.body = { error: code, error_description: description };
       }

@@ -112,3 +112,31 @@ export class PortalNotRegistered extends BridgeError {
     );
   }
 }
+
+/**
+ * The shared store (Redis) did not answer in time or refused the command. Raised by the store
+ * for every request that needs it while it is away, so the request fails at once with a page
+ * or JSON saying to try again, instead of hanging until Redis returns.
+ *
+ * Besides the bridge's own fields it carries the shape oidc-provider's error handlers read
+ * (`statusCode`, `error_description`, `message` as the wire error code, `allow_redirect`), so a
+ * store failure inside one of the provider's own endpoints becomes the same 503
+ * `store_unavailable`, shown to the browser rather than redirected to the relying party.
+ */
+export class StoreUnavailable extends BridgeError {
+  readonly statusCode = 503;
+  readonly error = 'store_unavailable';
+  readonly error_description: string;
+  readonly allow_redirect = false;
+
+  constructor(options?: BridgeErrorOptions) {
+    super(
+      503,
+      'store_unavailable',
+      'The sign-in service is temporarily unavailable. Please try again in a moment.',
+      { expose: true, ...options },
+    );
+    this.error_description = this.description;
+    this.message = 'store_unavailable';
+  }
+}

@@ -1,28 +1,42 @@
 /**
  * Page rendering: pug templates under views/, compiled once and kept. Every page shares
- * views/layout.pug; the quickstart banner is added there for every page when the bridge runs in
- * quickstart mode. pug escapes every `#{}` and `=` interpolation, which is how text that came
- * from NoPass or from the user is always shown as text.
+ * views/layout.pug and is rendered in the language chosen for the request (i18n.ts), with the
+ * branding from the settings. pug escapes every `#{}` and `=` interpolation, which is how text
+ * that came from NoPass or from the user is always shown as text.
  */
-import { fileURLToPath } from 'node:url';
+import type { Context } from 'koa';
 import { compileFile, type compileTemplate } from 'pug';
+import { createTranslations } from './i18n.ts';
+import { VIEWS_DIR } from './paths.ts';
 
-export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
+export { VIEWS_DIR };
 
 export interface Views {
-  render(name: string, locals?: Record<string, unknown>): string;
+  /**
+   * Renders `name` for this request. `ctx.state.uiLocales` (set from the OIDC request's
+   * `ui_locales`) takes precedence over the browser's Accept-Language.
+   */
+  page(ctx: Context, name: string, locals?: Record<string, unknown>): string;
+  /** Every language a page can be shown in. */
+  languages: string[];
 }
 
 export function createViews(common: Record<string, unknown>): Views {
   const cache = new Map<string, compileTemplate>();
+  const translations = createTranslations();
   return {
-    render(name, locals = {}) {
+    languages: translations.languages,
+    page(ctx, name, locals = {}) {
       let template = cache.get(name);
       if (!template) {
         template = compileFile(`${VIEWS_DIR}${name}.pug`, { basedir: VIEWS_DIR });
         cache.set(name, template);
       }
-      return template({ ...common, ...locals });
+      const lang = translations.choose(
+        (ctx.state as { uiLocales?: unknown } | undefined)?.uiLocales,
+        (languages) => ctx.acceptsLanguages(languages),
+      );
+      return template({ ...common, ...locals, lang, t: translations.t(lang) });
     },
   };
 }

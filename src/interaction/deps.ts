@@ -19,4 +19,6 @@ export interface InteractionDeps {
   now: () => number;
   /** Where the simulator's phone page is, in quickstart mode only. */
   phoneUrl?: (userId: string) => string;
+  /** Aborted when the instance shuts down: open event streams are told to reconnect elsewhere. */
+  closing?: AbortSignal;
 }

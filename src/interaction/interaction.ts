@@ -30,5 +30,7 @@ export async function loadInteraction(provider: Provider, ctx: Context): Promise
   }
   // The cookie names one interaction; the URL must name the same one.
   if (details.uid !== (ctx.params as { uid?: string }).uid) throw new InteractionNotFound();
+  // Pages of this sign-in speak the language the relying party asked for, if supported.
+  (ctx.state as { uiLocales?: unknown }).uiLocales = details.params.ui_locales;
   return details;
 }

@@ -11,7 +11,10 @@ import type { InteractionDeps } from './deps.ts';
 import { loadInteraction } from './interaction.ts';
 import { startSignIn } from './start.ts';
 import { loginView } from './state-view.ts';
-import { parseUserId } from './user-id.ts';
+import { parseUserId, type PageMessage } from './user-id.ts';
+
+/** Shown on the user id form when the sign-in this page was following is gone. */
+const LOGIN_LOST: PageMessage = { key: 'errors.login_not_found' };
 
 function html(ctx: Context, body: string, status = 200): void {
   ctx.status = status;
@@ -41,7 +44,7 @@ export async function showInteraction(deps: InteractionDeps, ctx: Context): Prom
     await startSignIn(deps, ctx, interaction, hint.userId);
     return;
   }
-  html(ctx, deps.views.render('login', { uid: interaction.uid }));
+  html(ctx, deps.views.page(ctx, 'login', { uid: interaction.uid }));
 }
 
 /** POST /interaction/:uid/login: the user id form was sent (or "try again" was pressed). */
@@ -50,7 +53,7 @@ export async function submitUserId(deps: InteractionDeps, ctx: Context): Promise
   const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
   const parsed = parseUserId(body.userId);
   if (!parsed.ok) {
-    html(ctx, deps.views.render('login', { uid: interaction.uid, error: parsed.message }), 400);
+    html(ctx, deps.views.page(ctx, 'login', { uid: interaction.uid, error: parsed.message }), 400);
     return;
   }
   await startSignIn(deps, ctx, interaction, parsed.userId);
@@ -61,9 +64,9 @@ export async function showPicture(deps: InteractionDeps, ctx: Context): Promise<
   const interaction = await loadInteraction(deps.provider, ctx);
   const login = await deps.store.getLoginByInteraction(interaction.uid);
   if (!login) {
-    // Lost or never started: back to the form rather than a dead end.
-    ctx.status = 303;
-    ctx.redirect(interactionPath(interaction.uid));
+    // Lost (expired, or the store forgot it) or never started: the form, saying why, rather
+    // than a dead end or a picture that never changes.
+    html(ctx, deps.views.page(ctx, 'login', { uid: interaction.uid, error: LOGIN_LOST }));
     return;
   }
 
@@ -75,7 +78,7 @@ export async function showPicture(deps: InteractionDeps, ctx: Context): Promise<
   }
   html(
     ctx,
-    deps.views.render('picture', {
+    deps.views.page(ctx, 'picture', {
       uid: interaction.uid,
       userId: login.userId,
       view,

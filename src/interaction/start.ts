@@ -29,10 +29,10 @@ export async function startSignIn(
     );
     ctx.status = error.status;
     ctx.type = 'html';
-    ctx.body = deps.views.render('login', {
+    ctx.body = deps.views.page(ctx, 'login', {
       uid: interaction.uid,
       userId,
-      error: error.description,
+      error: { key: `errors.${error.code}`, fallback: error.description },
     });
     return;
   }

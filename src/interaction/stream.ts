@@ -6,34 +6,73 @@
  * picture's deadline passes. A late or reconnecting listener therefore never misses a verdict,
  * and a message repeated or lost in between changes nothing. A comment line every 15 s keeps
  * proxies from closing an idle stream.
+ *
+ * A browser's EventSource gives up for good on an error status, so trouble is never answered
+ * with one here. When the sign-in's state is gone (the login record or the interaction itself),
+ * the stream says `expired` and the page offers to start again. When the store is unreachable,
+ * or this instance is shutting down, the stream sends `retry` and ends: the browser reconnects
+ * shortly, through the load balancer to an instance that can answer.
  */
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
+import { StoreUnavailable } from '../http/errors.ts';
+import type { PendingLogin } from '../state/types.ts';
 import type { InteractionDeps } from './deps.ts';
-import { loadInteraction } from './interaction.ts';
+import { InteractionNotFound, loadInteraction } from './interaction.ts';
 import { loginView, type LoginView } from './state-view.ts';
 
 export const HEARTBEAT_MS = 15_000;
+/** How soon a browser reconnects after this instance ended its stream to shut down. */
+export const RECONNECT_MS = 1000;
 
 function message(view: LoginView): string {
   return `event: state\ndata: ${JSON.stringify(view)}\n\n`;
 }
 
+const LOST = message({ status: 'expired', pictureSeq: 0, remainingMs: 0 });
+const COME_BACK = `retry: ${RECONNECT_MS}\n\n`;
+
+function eventStreamHeaders(ctx: Context): void {
+  ctx.status = 200;
+  ctx.type = 'text/event-stream';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('X-Accel-Buffering', 'no');
+}
+
+/** A stream that says one thing and ends. */
+function answerOnce(ctx: Context, text: string): void {
+  eventStreamHeaders(ctx);
+  ctx.body = text;
+}
+
 export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise<void> {
-  const interaction = await loadInteraction(deps.provider, ctx);
-  const first = await deps.store.getLoginByInteraction(interaction.uid);
+  if (deps.closing?.aborted) {
+    answerOnce(ctx, COME_BACK);
+    return;
+  }
+  let interaction;
+  let first: PendingLogin | undefined;
+  try {
+    interaction = await loadInteraction(deps.provider, ctx);
+    first = await deps.store.getLoginByInteraction(interaction.uid);
+  } catch (error) {
+    if (error instanceof InteractionNotFound) {
+      answerOnce(ctx, LOST);
+      return;
+    }
+    if (!(error instanceof StoreUnavailable)) throw error;
+    deps.log.warn({ err: error }, 'event stream deferred: store unavailable');
+    answerOnce(ctx, COME_BACK);
+    return;
+  }
   if (!first) {
-    ctx.status = 404;
-    ctx.body = { error: 'login_not_found', error_description: 'No sign-in is in progress here.' };
+    answerOnce(ctx, LOST);
     return;
   }
   const { authId } = first;
 
   const stream = new PassThrough();
-  ctx.status = 200;
-  ctx.type = 'text/event-stream';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.set('X-Accel-Buffering', 'no');
+  eventStreamHeaders(ctx);
   ctx.body = stream;
   ctx.req.socket.setNoDelay(true);
 
@@ -44,6 +83,7 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
   const close = (): void => {
     if (closed) return;
     closed = true;
+    deps.closing?.removeEventListener('abort', shutDown);
     unsubscribe();
     clearInterval(heartbeat);
     clearTimeout(deadlineTimer);
@@ -62,7 +102,7 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
     if (closed) return;
     if (!login) {
       // State lost (expired record): the page offers to start again.
-      stream.write(message({ status: 'expired', pictureSeq: 0, remainingMs: 0 }));
+      stream.write(LOST);
       close();
       return;
     }
@@ -83,6 +123,11 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
   const unsubscribe = deps.bus.subscribe(authId, () => void push());
   const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
+  const shutDown = (): void => {
+    if (!closed) stream.write(COME_BACK);
+    close();
+  };
+  deps.closing?.addEventListener('abort', shutDown, { once: true });
   ctx.req.on('close', close);
   stream.write('retry: 2000\n\n');
   await push();

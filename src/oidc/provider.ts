@@ -10,6 +10,7 @@ import type { JWK } from 'jose';
 import type { Views } from '../http/views.ts';
 import type { Store } from '../state/types.ts';
 import { createFindAccount } from './account.ts';
+import { providerAdapter } from './adapter.ts';
 
 export interface ProviderDeps {
   issuer: string;
@@ -49,7 +50,7 @@ async function grantEverythingRequested(ctx: KoaContextWithOIDC) {
 export function createProvider(deps: ProviderDeps): Provider {
   const { views } = deps;
   const configuration: Configuration = {
-    adapter: (model: string) => deps.store.oidcAdapter(model),
+    adapter: providerAdapter(deps.store),
     clients: deps.clients,
     jwks: { keys: deps.signingKeys },
     cookies: { keys: deps.cookieKeys },
@@ -68,18 +69,22 @@ export function createProvider(deps: ProviderDeps): Provider {
         enabled: true,
         logoutSource: (ctx, form) => {
           ctx.type = 'html';
-          ctx.body = views.render('logout', { title: 'Sign out', form });
+          ctx.body = views.page(ctx, 'logout', { form });
         },
         postLogoutSuccessSource: (ctx) => {
           const client = ctx.oidc.client;
           ctx.type = 'html';
-          ctx.body = views.render('logged-out', {
-            title: 'Signed out',
+          ctx.body = views.page(ctx, 'logged-out', {
             clientName: client?.clientName ?? client?.clientId,
           });
         },
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // A client revokes only its own tokens; anything else is answered as if done
+        // (RFC 7009) without touching the token.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
     },
     interactions: {
       url: (_ctx, interaction) => interactionPath(interaction.uid),
@@ -95,8 +100,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     renderError: (ctx, out) => {
       ctx.type = 'html';
-      ctx.body = views.render('error', {
-        title: 'Sign-in could not continue',
+      ctx.state.uiLocales = ctx.oidc?.params?.ui_locales;
+      ctx.body = views.page(ctx, 'error', {
         message: out.error_description ?? 'The request could not be processed.',
         code: out.error,
       });

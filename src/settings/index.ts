@@ -9,7 +9,8 @@ export interface Settings {
   /** Public issuer URL, no trailing slash. */
   issuer: string;
   production: boolean;
-  redisUrl: string | undefined;
+  /** Where shared state lives; undefined means process memory (one instance). */
+  redis: RedisSettings | undefined;
   /** NoPass server base URL; undefined means the embedded simulator (quickstart). */
   nopassServerUrl: string | undefined;
   /** Port of the embedded simulator when `nopassServerUrl` is unset. */
@@ -35,6 +36,57 @@ export interface Settings {
   pictureGraceMs: number;
   /** Timeout of one outbound NoPass call. */
   nopassTimeoutMs: number;
+  branding: Branding;
+}
+
+/** How the hosted pages present the organisation running the bridge. */
+export interface Branding {
+  /** Product name in the header and page titles; the translated default when unset. */
+  name: string | undefined;
+  /** Path of a PNG, SVG or JPEG logo file served at /static/logo. */
+  logoFile: string | undefined;
+  /** Accent colour (#rgb or #rrggbb) of buttons and links. */
+  color: string | undefined;
+  /** Where the footer's help link goes. */
+  supportUrl: string | undefined;
+}
+
+/** A Sentinel or Cluster node as `host:port`. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * Redis, reached one of three ways: a `redis://`/`rediss://` URL (one server, or a managed
+ * endpoint), Sentinel (`sentinels` + `sentinelName`), or Cluster (`clusterNodes`). With
+ * Sentinel and Cluster the URL, if any, only contributes credentials, the database number and
+ * TLS (`rediss:`).
+ */
+export interface RedisSettings {
+  url: string | undefined;
+  sentinels: RedisNode[] | undefined;
+  sentinelName: string | undefined;
+  sentinelPassword: string | undefined;
+  clusterNodes: RedisNode[] | undefined;
+  /** Put before every key and the event channel, so several deployments can share a Redis. */
+  keyPrefix: string;
+}
+
+function branding(env: Env): Branding {
+  const color = env.BRAND_COLOR?.trim() || undefined;
+  if (color !== undefined && !/^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/.test(color)) {
+    throw new SettingsError('BRAND_COLOR', `expected a colour such as #0a58ca, got "${color}"`);
+  }
+  const logoFile = env.BRAND_LOGO_FILE?.trim() || undefined;
+  if (logoFile !== undefined && !/\.(png|svg|jpe?g)$/i.test(logoFile)) {
+    throw new SettingsError('BRAND_LOGO_FILE', 'expected a .png, .svg or .jpg file');
+  }
+  const name = env.BRAND_NAME?.trim() || undefined;
+  if (name !== undefined && name.length > 80) {
+    throw new SettingsError('BRAND_NAME', 'must be at most 80 characters');
+  }
+  return { name, logoFile, color, supportUrl: url(env, 'SUPPORT_URL') };
 }
 
 export class SettingsError extends Error {
@@ -107,6 +159,81 @@ function prefix(env: Env): string {
   return raw.startsWith('/') ? raw : `/${raw}`;
 }
 
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL?.trim();
+  if (!raw) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // The value may hold a password: never echo it.
+    throw new SettingsError('REDIS_URL', 'expected a URL such as redis://redis:6379');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new SettingsError('REDIS_URL', 'expected a redis:// or rediss:// URL');
+  }
+  const db = parsed.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d{1,2}$/.test(db)) {
+    throw new SettingsError('REDIS_URL', 'the path, if any, must be a database number such as /0');
+  }
+  return raw;
+}
+
+/** `host:port` items; an IPv6 host is written in brackets, `[::1]:26379`. */
+function nodes(env: Env, name: string, defaultPort: number): RedisNode[] | undefined {
+  const items = list(env, name);
+  if (items === undefined) return undefined;
+  return items.map((item) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/.exec(item);
+    const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+    const host = match?.[1] ?? match?.[2];
+    if (!host || port < 1 || port > 65535) {
+      throw new SettingsError(name, `expected host:port items separated by commas, got "${item}"`);
+    }
+    return { host, port };
+  });
+}
+
+function redisSettings(env: Env): RedisSettings | undefined {
+  const url = redisUrl(env);
+  const sentinels = nodes(env, 'REDIS_SENTINELS', 26379);
+  const sentinelName = env.REDIS_SENTINEL_NAME?.trim() || undefined;
+  const clusterNodes = nodes(env, 'REDIS_CLUSTER_NODES', 6379);
+
+  if (sentinels && clusterNodes) {
+    throw new SettingsError(
+      'REDIS_CLUSTER_NODES',
+      'set either REDIS_SENTINELS (Sentinel) or REDIS_CLUSTER_NODES (Cluster), not both',
+    );
+  }
+  if (sentinels && !sentinelName) {
+    throw new SettingsError(
+      'REDIS_SENTINEL_NAME',
+      'name the master the sentinels watch (the name in sentinel.conf)',
+    );
+  }
+  if (sentinelName && !sentinels) {
+    throw new SettingsError('REDIS_SENTINELS', 'list the sentinels as host:port, comma-separated');
+  }
+  if (clusterNodes && url && !/^\/?0?$/.test(new URL(url).pathname)) {
+    throw new SettingsError('REDIS_URL', 'Redis Cluster has database 0 only');
+  }
+  if (!url && !sentinels && !clusterNodes) return undefined;
+
+  const keyPrefix = env.REDIS_KEY_PREFIX?.trim() || 'nopass:';
+  if (keyPrefix.length > 64 || /\s/.test(keyPrefix)) {
+    throw new SettingsError('REDIS_KEY_PREFIX', 'at most 64 characters, no spaces');
+  }
+  return {
+    url,
+    sentinels,
+    sentinelName,
+    sentinelPassword: env.REDIS_SENTINEL_PASSWORD || undefined,
+    clusterNodes,
+    keyPrefix,
+  };
+}
+
 /** An S-code as the vendor's guide wants it: 8+ characters, capitals, and digits or symbols. */
 function checkSCode(sCode: string): void {
   if (sCode.length < 8 || !/[A-Z]/.test(sCode) || !/[^A-Za-z]/.test(sCode)) {
@@ -126,7 +253,7 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const issuer = url(env, 'ISSUER') ?? `http://localhost:${port}`;
   const nopassServerUrl = url(env, 'NOPASS_SERVER_URL');
-  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  const redis = redisSettings(env);
   const cookieKeys = list(env, 'COOKIE_KEYS');
 
   const logLevel = (env.LOG_LEVEL ?? 'info').trim().toLowerCase();
@@ -186,7 +313,7 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
     port,
     issuer,
     production,
-    redisUrl,
+    redis,
     nopassServerUrl,
     simulatorPort: integer(env, 'SIMULATOR_PORT', port === 0 ? 0 : port + 1, 0, 65535),
     adminId: adminId ?? `quickstart-${generate(6)}`,
@@ -204,5 +331,6 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
     loginTtlMs: integer(env, 'LOGIN_TTL_MS', 360_000, 10_000, 3_600_000),
     pictureGraceMs: integer(env, 'PICTURE_GRACE_MS', 5_000, 0, 600_000),
     nopassTimeoutMs: integer(env, 'NOPASS_TIMEOUT_MS', 10_000, 100, 120_000),
+    branding: branding(env),
   };
 }

@@ -57,10 +57,14 @@ export interface UserRecord {
   lastSignInAt: number;
 }
 
-/** What a callback changed; the bus carries only this, the state itself stays in the store. */
+/**
+ * What a callback changed; the bus carries only this, the state itself stays in the store.
+ * `resync` is never published: a bus delivers it to its own listeners after it may have missed
+ * events (its connection to Redis was interrupted), so they read the current state again.
+ */
 export interface LoginEvent {
   authId: string;
-  kind: 'picture' | 'verdict';
+  kind: 'picture' | 'verdict' | 'resync';
 }
 
 /** Outcome of an attempt to change a pending login. */
@@ -70,7 +74,10 @@ export type LoginUpdate =
 
 /**
  * oidc-provider's adapter contract (see its docs, "Adapter"): one instance per model name.
- * Payloads are plain JSON objects.
+ * Payloads are plain JSON objects; `find` hands out copies. `upsert` replaces a record whole;
+ * its lifetime is `expiresIn` seconds (0: no expiry). `consume` stamps `consumed` (epoch
+ * seconds) on a record that exists and rejects with `AlreadyConsumed` (state/errors.ts) when it
+ * was stamped already, so one code or refresh token is redeemed once across every instance.
  */
 export interface OidcAdapter {
   upsert(id: string, payload: Record<string, unknown>, expiresIn: number): Promise<void>;

@@ -18,12 +18,12 @@ import {
   type SimulatorOptions,
 } from '../../src/simulator/index.ts';
 
-export const RP_REDIRECT = 'http://127.0.0.1:1/callback';
+export const RP_REDIRECT = 'http://127.0.0.1:65001/callback';
 export const RP_CLIENT = {
   client_id: 'test-rp',
   client_secret: 'test-rp-secret-that-is-long-enough',
   redirect_uris: [RP_REDIRECT],
-  post_logout_redirect_uris: ['http://127.0.0.1:1/after-logout'],
+  post_logout_redirect_uris: ['http://127.0.0.1:65001/after-logout'],
   grant_types: ['authorization_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',

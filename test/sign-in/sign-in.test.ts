@@ -376,7 +376,7 @@ describe('sign-out', () => {
 
     const logout = oidc.buildEndSessionUrl(h.rp, {
       id_token_hint: tokens.id_token!,
-      post_logout_redirect_uri: 'http://127.0.0.1:1/after-logout',
+      post_logout_redirect_uri: 'http://127.0.0.1:65001/after-logout',
       state: 'bye-123',
     });
     const confirm = await browser.get(logout.href);
@@ -388,7 +388,7 @@ describe('sign-out', () => {
     const done = await browser.post(new URL(action, h.issuer).href, { xsrf, logout: 'yes' });
     assert.equal(done.status, 303);
     const back = new URL(done.location!);
-    assert.equal(back.origin + back.pathname, 'http://127.0.0.1:1/after-logout');
+    assert.equal(back.origin + back.pathname, 'http://127.0.0.1:65001/after-logout');
     assert.equal(back.searchParams.get('state'), 'bye-123');
   });
 });

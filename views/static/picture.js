@@ -11,6 +11,12 @@
   var seq = Number(root.getAttribute('data-seq'));
   var endsAt = Date.now() + Number(root.getAttribute('data-remaining'));
   var announced = {};
+  // Messages come from the page, already in its language.
+  var messages = {
+    newPicture: root.getAttribute('data-msg-new-picture'),
+    approved: root.getAttribute('data-msg-approved'),
+    seconds: root.getAttribute('data-msg-seconds'),
+  };
 
   function tick() {
     var left = Math.max(0, Math.ceil((endsAt - Date.now()) / 1000));
@@ -18,7 +24,7 @@
     // Screen readers hear the countdown at a few moments only, not every second.
     if ((left === 10 || left === 5) && !announced[seq + ':' + left]) {
       announced[seq + ':' + left] = true;
-      status.textContent = 'The picture changes in ' + left + ' seconds.';
+      status.textContent = messages.seconds.replace('{seconds}', String(left));
     }
   }
   var timer = setInterval(tick, 250);
@@ -32,7 +38,7 @@
       if (state.pictureSeq !== seq) {
         seq = state.pictureSeq;
         picture.src = state.picture;
-        status.textContent = 'A new picture is shown. Compare it with the NoPass app.';
+        status.textContent = messages.newPicture;
       }
       tick();
       return;
@@ -40,7 +46,7 @@
     events.close();
     clearInterval(timer);
     if (state.status === 'approved') {
-      status.textContent = 'Approved. Signing you in…';
+      status.textContent = messages.approved;
       window.location.assign(state.next);
     } else {
       // Refused or expired: the server renders the outcome and the way forward.

@@ -2,7 +2,7 @@
  * The in-process store: the quickstart's default and the single-instance deployment. Every
  * operation is synchronous underneath, so each read-check-write below is atomic in one process.
  */
-import { loginStatus } from '../login-status.ts';
+import { consumed, withPicture, withVerdict } from '../login-transitions.ts';
 import type {
   LoginUpdate,
   OidcAdapter,
@@ -49,20 +49,7 @@ export class MemoryStore implements Store {
     picture: { image: string; nextChange: number; deadline: number },
     now: number,
   ): Promise<LoginUpdate> {
-    return this.#change(authId, (login) => {
-      const status = loginStatus(login, now);
-      if (status === 'expired') return { ok: false, reason: 'expired' };
-      if (status !== 'waiting') return { ok: false, reason: 'settled' };
-      return {
-        ok: true,
-        login: {
-          ...login,
-          ...picture,
-          pictureAt: now,
-          pictureSeq: login.pictureSeq + 1,
-        },
-      };
-    });
+    return this.#change(authId, (login) => withPicture(login, picture, now));
   }
 
   settleLogin(
@@ -71,21 +58,11 @@ export class MemoryStore implements Store {
     reason: string | undefined,
     now: number,
   ): Promise<LoginUpdate> {
-    return this.#change(authId, (login) => {
-      const status = loginStatus(login, now);
-      if (status === 'expired') return { ok: false, reason: 'expired' };
-      if (status !== 'waiting') return { ok: false, reason: 'settled' };
-      const verdict = approved ? 'approved' : 'refused';
-      return { ok: true, login: { ...login, verdict, reason, verdictAt: now } };
-    });
+    return this.#change(authId, (login) => withVerdict(login, approved, reason, now));
   }
 
   consumeLogin(authId: string): Promise<LoginUpdate> {
-    return this.#change(authId, (login) => {
-      if (login.verdict !== 'approved') return { ok: false, reason: 'not_approved' };
-      if (login.consumed) return { ok: false, reason: 'consumed' };
-      return { ok: true, login: { ...login, consumed: true } };
-    });
+    return this.#change(authId, consumed);
   }
 
   getPortal(): Promise<PortalRegistration | undefined> {

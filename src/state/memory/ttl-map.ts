@@ -38,6 +38,13 @@ export class TtlMap<V> {
     return true;
   }
 
+  /** Milliseconds until the entry expires (Infinity for a kept one), or 0 when there is none. */
+  remainingMs(key: string): number {
+    const entry = this.#entries.get(key);
+    if (!entry) return 0;
+    return Math.max(0, entry.expiresAt - this.#now());
+  }
+
   delete(key: string): boolean {
     return this.#entries.delete(key);
   }

@@ -1,0 +1,17 @@
+/**
+ * Facts about oidc-provider's models that every adapter needs, whatever it stores them in.
+ */
+
+/** Models whose records carry a grantId and must go when the grant is revoked. */
+export const GRANTABLE: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+
+/** The `consumed` stamp oidc-provider expects: epoch seconds. */
+export function consumedStamp(now: number = Date.now()): number {
+  return Math.floor(now / 1000);
+}

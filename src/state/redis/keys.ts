@@ -1,0 +1,45 @@
+/**
+ * Every key and channel the bridge uses in Redis, in one place, each under the deployment's
+ * prefix (`REDIS_KEY_PREFIX`, default `nopass:`):
+ *
+ *   login:<authId>                 pending login, JSON, expires with the sign-in
+ *   login-by-interaction:<uid>     the interaction's newest authId, same lifetime
+ *   portal                         the portal registration, JSON, written once (SET NX)
+ *   user:<userId>                  a user, JSON
+ *   secret:<name>                  generated signing keys and cookie keys, written once
+ *   oidc:<model>:<id>              oidc-provider record: hash of `payload` (JSON), `consumed`
+ *   oidc-uid:<model>:<uid>         uid → id, same lifetime as the record
+ *   oidc-usercode:<model>:<code>   user code → id, same lifetime as the record
+ *   oidc-grant:<grantId>           set of record keys issued under a grant
+ *   events                         the pub/sub channel of login events
+ *
+ * Every operation touches one key at a time, so the same layout works on Redis Cluster.
+ */
+
+/** The names of the keys above, under one prefix. */
+export interface RedisKeys {
+  login(authId: string): string;
+  loginByInteraction(uid: string): string;
+  portal: string;
+  user(userId: string): string;
+  secret(name: string): string;
+  oidc(model: string, id: string): string;
+  oidcLookup(model: string, kind: 'uid' | 'usercode', value: string): string;
+  grant(grantId: string): string;
+  events: string;
+}
+
+/** The key names for a deployment using `prefix`. */
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    login: (authId) => `${prefix}login:${authId}`,
+    loginByInteraction: (uid) => `${prefix}login-by-interaction:${uid}`,
+    portal: `${prefix}portal`,
+    user: (userId) => `${prefix}user:${userId}`,
+    secret: (name) => `${prefix}secret:${name}`,
+    oidc: (model, id) => `${prefix}oidc:${model}:${id}`,
+    oidcLookup: (model, kind, value) => `${prefix}oidc-${kind}:${model}:${value}`,
+    grant: (grantId) => `${prefix}oidc-grant:${grantId}`,
+    events: `${prefix}events`,
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The Lua scripts that make the store's read-check-write steps atomic across instances. Each
+ * touches a single key, so they run on Redis Cluster too. A script is sent by its SHA1 and
+ * again in full when Redis does not know it (after a restart or a failover).
+ *
+ * The decisions themselves (may this picture replace that one, is this verdict the first) stay
+ * in TypeScript, shared with the memory store (state/login-transitions.ts): the store reads a
+ * record, decides, and writes the result with `compareAndSet`, which only succeeds if nobody
+ * changed the record in between; otherwise it reads again and decides again.
+ */
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './connection.ts';
+
+class LuaScript {
+  readonly #source: string;
+  readonly #sha: string;
+
+  constructor(source: string) {
+    this.#source = source;
+    this.#sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error as Error).message?.startsWith('NOSCRIPT')) throw error;
+      return client.eval(this.#source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+/**
+ * KEYS[1] the record; ARGV[1] the value read, ARGV[2] the value to write, ARGV[3] `absent` when
+ * the record must not exist yet. Replacing keeps the key's time to live. Returns 1 when written.
+ */
+const COMPARE_AND_SET = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if ARGV[3] == 'absent' then
+  if current then return 0 end
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+if current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+`);
+
+/**
+ * KEYS[1] an oidc-provider record (a hash); ARGV[1] the consumed stamp. Returns -1 when there
+ * is no record, 0 when it was consumed already, 1 when this call consumed it.
+ */
+const CONSUME = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])
+`);
+
+/**
+ * KEYS[1] a grant's set of record keys; ARGV[1] the member, ARGV[2] its lifetime in seconds (0:
+ * none). The set lives as long as its longest-lived member, so a short access token saved after
+ * a refresh token never makes the refresh token unrevocable.
+ */
+const ADD_TO_GRANT = new LuaScript(`
+local existed = redis.call('EXISTS', KEYS[1])
+local current = redis.call('TTL', KEYS[1])
+redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl <= 0 then
+  redis.call('PERSIST', KEYS[1])
+elseif existed == 0 or (current >= 0 and current < ttl) then
+  redis.call('EXPIRE', KEYS[1], ttl)
+end
+return 1
+`);
+
+/** Writes `next` over `expected` (or, with `expected` undefined, where nothing is yet). */
+export async function compareAndSet(
+  client: RedisClient,
+  key: string,
+  expected: string | undefined,
+  next: string,
+): Promise<boolean> {
+  const mode = expected === undefined ? 'absent' : 'replace';
+  return (await COMPARE_AND_SET.run(client, [key], [expected ?? '', next, mode])) === 1;
+}
+
+/** Stamps `consumed` on a record: 'consumed' (this call), 'already' or 'missing'. */
+export async function consumeRecord(
+  client: RedisClient,
+  key: string,
+  stamp: number,
+): Promise<'consumed' | 'already' | 'missing'> {
+  const result = await CONSUME.run(client, [key], [stamp]);
+  if (result === 1) return 'consumed';
+  return result === 0 ? 'already' : 'missing';
+}
+
+/** Adds a record key to its grant's index. */
+export async function addToGrant(
+  client: RedisClient,
+  grantKey: string,
+  member: string,
+  ttlSeconds: number,
+): Promise<void> {
+  await ADD_TO_GRANT.run(client, [grantKey], [member, ttlSeconds]);
+}

@@ -1,0 +1,186 @@
+/**
+ * The hosted pages as people use them: an automated accessibility audit (axe-core, injected by
+ * the test) on every page a person meets, keyboard-only sign-in on a 360 px wide screen, a
+ * running countdown, and two tabs signing in at once without crossing over.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
+import {
+  authorizationRequest,
+  RP_REDIRECT,
+  startHarness,
+  type Harness,
+} from '../helpers/harness.ts';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core on the page; returns the serious and critical violations. */
+async function audit(page: Page): Promise<Violation[]> {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate<{ violations: Violation[] }>(
+    'axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "best-practice"] })',
+  );
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+function describeViolations(violations: Violation[]): string {
+  return violations
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target).join(' ')}`)
+    .join('\n');
+}
+
+describe('hosted pages for people', () => {
+  let h: Harness;
+  let browser: Browser;
+  let context: BrowserContext;
+  before(async () => {
+    h = await startHarness();
+    browser = await launchChromium();
+  });
+  // A fresh browser profile per test: a session left by one sign-in would skip the next form.
+  beforeEach(async () => {
+    // bypassCSP only so the test can inject axe-core; the pages' own policy stays as it is.
+    context = await browser.newContext({ bypassCSP: true, viewport: { width: 360, height: 740 } });
+    await context.route(`${RP_REDIRECT}**`, (route) => route.fulfill({ status: 200, body: 'RP' }));
+  });
+  afterEach(() => context.close());
+  after(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  async function userIdForm(page: Page): Promise<void> {
+    const request = await authorizationRequest(h.rp);
+    await page.goto(request.url.href);
+    await page.waitForSelector('#userId');
+  }
+
+  async function newUser(): Promise<string> {
+    const userId = `a11y-${Math.random().toString(36).slice(2, 8)}`;
+    await h.control('/control/users', { userId });
+    return userId;
+  }
+
+  it('has no serious accessibility problems on any page', async () => {
+    const page = await context.newPage();
+    const checked: Record<string, Violation[]> = {};
+
+    await page.goto(`${h.issuer}/`);
+    checked.landing = await audit(page);
+
+    await userIdForm(page);
+    checked['user id form'] = await audit(page);
+
+    await page.fill('#userId', '');
+    await page.evaluate('document.querySelector("#userId").removeAttribute("required")');
+    await page.click('button.primary');
+    await page.waitForSelector('#error');
+    checked['user id form with an error'] = await audit(page);
+
+    const userId = await newUser();
+    await page.fill('#userId', userId);
+    await page.click('button.primary');
+    await page.waitForSelector('#picture');
+    checked['picture page'] = await audit(page);
+
+    const [auth] = await h.auths(userId);
+    await h.control(`/control/auths/${auth!.authId}/refuse`, { reason: 'Not me' });
+    await page.waitForSelector('#reason');
+    checked['refusal'] = await audit(page);
+
+    await page.goto(`${h.issuer}/interaction/unknown/picture`);
+    checked['error page'] = await audit(page);
+
+    for (const [name, violations] of Object.entries(checked)) {
+      assert.deepEqual(violations, [], `${name}:\n${describeViolations(violations)}`);
+    }
+    await page.close();
+  });
+
+  it('signs in by keyboard alone on a 360 px wide screen', async () => {
+    const page = await context.newPage();
+    const userId = await newUser();
+    await userIdForm(page);
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+    assert.ok(width <= 360, `no sideways scrolling (content is ${width}px wide)`);
+
+    // The user id field has focus when the page opens; Enter submits.
+    await page.keyboard.type(userId);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#picture');
+    const pictureWidth = await page.evaluate<number>('document.documentElement.scrollWidth');
+    assert.ok(pictureWidth <= 360, `picture page fits (${pictureWidth}px)`);
+
+    // Every control is reachable with Tab: the cancel button is last on the picture page.
+    let reachedCancel = false;
+    for (let i = 0; i < 10 && !reachedCancel; i++) {
+      await page.keyboard.press('Tab');
+      reachedCancel =
+        (await page.evaluate('document.activeElement?.textContent ?? ""')) ===
+        'Cancel and go back to the application';
+    }
+    assert.ok(reachedCancel, 'the cancel button is reachable by keyboard');
+
+    const arrival = page.waitForRequest((req) => req.url().startsWith(RP_REDIRECT));
+    const [auth] = await h.auths(userId);
+    await h.control(`/control/auths/${auth!.authId}/approve`);
+    await arrival;
+    await page.close();
+  });
+
+  it('runs the countdown and announces changes to screen readers', async () => {
+    const page = await context.newPage();
+    const userId = await newUser();
+    const request = await authorizationRequest(h.rp, { login_hint: userId });
+    await page.goto(request.url.href);
+    await page.waitForSelector('#picture');
+    const live = await page.getAttribute('#status', 'aria-live');
+    assert.equal(live, 'polite');
+    const before = Number(await page.textContent('#seconds'));
+    await page.waitForTimeout(1300);
+    const later = Number(await page.textContent('#seconds'));
+    assert.ok(later < before, `countdown went from ${before} to ${later}`);
+    const [auth] = await h.auths(userId);
+    await h.control(`/control/auths/${auth!.authId}/refuse`);
+    await page.close();
+  });
+
+  it('keeps two tabs signing in at once apart', async () => {
+    const first = await context.newPage();
+    const second = await context.newPage();
+    const one = await newUser();
+    const two = await newUser();
+    const requestOne = await authorizationRequest(h.rp, { login_hint: one });
+    const requestTwo = await authorizationRequest(h.rp, { login_hint: two });
+    await first.goto(requestOne.url.href);
+    await second.goto(requestTwo.url.href);
+    await first.waitForSelector('#picture');
+    await second.waitForSelector('#picture');
+
+    const arrivalTwo = second.waitForRequest((req) => req.url().startsWith(RP_REDIRECT));
+    const [authTwo] = await h.auths(two);
+    await h.control(`/control/auths/${authTwo!.authId}/approve`);
+    const callback = new URL((await arrivalTwo).url());
+    assert.equal(callback.searchParams.get('state'), requestTwo.state);
+
+    // The first tab is still waiting for its own approval.
+    assert.match((await first.textContent('#status')) ?? '', /Waiting/);
+    const [authOne] = await h.auths(one);
+    await h.control(`/control/auths/${authOne!.authId}/refuse`, { reason: 'second tab' });
+    await first.waitForSelector('#reason');
+    assert.equal(await first.textContent('#reason'), 'second tab');
+    await first.close();
+    await second.close();
+  });
+});

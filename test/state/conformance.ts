@@ -1,0 +1,506 @@
+/**
+ * The store and bus contract, as one suite every implementation must pass (memory.test.ts and
+ * redis.test.ts run it). A backend hands out handles onto the same shared state: for memory
+ * the one process's store and bus, for Redis a new pair of connections each time, which is how
+ * two instances of the bridge see each other. Races are run between two handles.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AlreadyConsumed } from '../../src/state/errors.ts';
+import type { Bus, LoginEvent, PendingLogin, Store } from '../../src/state/types.ts';
+
+export interface StateHandle {
+  store: Store;
+  bus: Bus;
+}
+
+export interface StateBackend {
+  /** A handle on the shared state; every handle sees what the others wrote. */
+  open(): Promise<StateHandle>;
+  /** Closes every handle and whatever the backend started. */
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it passes or `timeoutMs` runs out (then its last failure is thrown). */
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 2000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(20);
+    }
+  }
+}
+
+let counter = 0;
+/** A unique id, so tests never see each other's records in the shared state. */
+function unique(label: string): string {
+  counter += 1;
+  return `${label}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+function pendingLogin(overrides: Partial<PendingLogin> = {}): PendingLogin {
+  const now = Date.now();
+  return {
+    authId: unique('auth'),
+    interactionUid: unique('uid'),
+    userId: 'alice',
+    clientId: 'rp',
+    image: 'iVBORw0KGgoAAAANSUhEUg==',
+    nextChange: 20_000,
+    pictureAt: now,
+    pictureSeq: 1,
+    deadline: now + 25_000,
+    verdict: 'waiting',
+    consumed: false,
+    createdAt: now,
+    ...overrides,
+  };
+}
+
+const PICTURE = { image: 'bmV3IHBpY3R1cmU=', nextChange: 20_000 };
+
+/** Declares the whole contract suite for one backend. */
+export function runConformance(name: string, makeBackend: () => Promise<StateBackend>): void {
+  describe(`${name}: store and bus contract`, { timeout: 30_000 }, () => {
+    let backend: StateBackend;
+    let a: StateHandle;
+    let b: StateHandle;
+
+    before(async () => {
+      backend = await makeBackend();
+      a = await backend.open();
+      b = await backend.open();
+    });
+    after(() => backend.close());
+
+    describe('pending logins', () => {
+      it('keeps a login under its authId and finds the newest one of an interaction', async () => {
+        const first = pendingLogin();
+        await a.store.createLogin(first, 60_000);
+        assert.deepEqual(await b.store.getLogin(first.authId), first);
+        assert.deepEqual(await b.store.getLoginByInteraction(first.interactionUid), first);
+
+        const second = pendingLogin({ interactionUid: first.interactionUid });
+        await a.store.createLogin(second, 60_000);
+        const found = await b.store.getLoginByInteraction(first.interactionUid);
+        assert.equal(found?.authId, second.authId, 'the newest sign-in of the interaction');
+        assert.deepEqual(await b.store.getLogin(first.authId), first, 'the older one stays');
+
+        assert.equal(await b.store.getLogin(unique('unknown')), undefined);
+        assert.equal(await b.store.getLoginByInteraction(unique('unknown')), undefined);
+      });
+
+      it('forgets a login, and its interaction index, after its time to live', async () => {
+        const login = pendingLogin();
+        await a.store.createLogin(login, 150);
+        assert.ok(await b.store.getLogin(login.authId));
+        await sleep(300);
+        assert.equal(await b.store.getLogin(login.authId), undefined);
+        assert.equal(await b.store.getLoginByInteraction(login.interactionUid), undefined);
+      });
+
+      it('replaces the picture of a waiting login and counts pictures', async () => {
+        const login = pendingLogin();
+        await a.store.createLogin(login, 60_000);
+        const now = Date.now();
+        const update = await b.store.updatePicture(
+          login.authId,
+          { ...PICTURE, deadline: now + 25_000 },
+          now,
+        );
+        assert.ok(update.ok);
+        assert.equal(update.login.pictureSeq, 2);
+        assert.equal(update.login.image, PICTURE.image);
+        assert.equal(update.login.pictureAt, now);
+        assert.deepEqual(await a.store.getLogin(login.authId), update.login);
+      });
+
+      it('refuses a picture for an unknown, expired or settled login', async () => {
+        const now = Date.now();
+        const picture = { ...PICTURE, deadline: now + 25_000 };
+        assert.deepEqual(await a.store.updatePicture(unique('unknown'), picture, now), {
+          ok: false,
+          reason: 'not_found',
+        });
+
+        const expired = pendingLogin({ deadline: now - 1 });
+        await a.store.createLogin(expired, 60_000);
+        assert.deepEqual(await b.store.updatePicture(expired.authId, picture, now), {
+          ok: false,
+          reason: 'expired',
+        });
+
+        const settled = pendingLogin();
+        await a.store.createLogin(settled, 60_000);
+        assert.ok((await a.store.settleLogin(settled.authId, false, 'no', now)).ok);
+        assert.deepEqual(await b.store.updatePicture(settled.authId, picture, now), {
+          ok: false,
+          reason: 'settled',
+        });
+        assert.equal((await b.store.getLogin(settled.authId))?.pictureSeq, 1);
+      });
+
+      it('records the first verdict with its reason, and refuses every later one', async () => {
+        const login = pendingLogin();
+        await a.store.createLogin(login, 60_000);
+        const now = Date.now();
+        const refused = await a.store.settleLogin(login.authId, false, 'Not me', now);
+        assert.ok(refused.ok);
+        assert.equal(refused.login.verdict, 'refused');
+        assert.equal(refused.login.reason, 'Not me');
+        assert.equal(refused.login.verdictAt, now);
+
+        const late = await b.store.settleLogin(login.authId, true, undefined, now);
+        assert.deepEqual(late, { ok: false, reason: 'settled' });
+        assert.equal((await b.store.getLogin(login.authId))?.verdict, 'refused');
+
+        const approved = pendingLogin();
+        await a.store.createLogin(approved, 60_000);
+        const ok = await b.store.settleLogin(approved.authId, true, undefined, now);
+        assert.ok(ok.ok);
+        assert.deepEqual(await a.store.getLogin(approved.authId), ok.login);
+        assert.equal('reason' in ok.login, false, 'no reason recorded for an approval');
+      });
+
+      it('refuses a verdict for an unknown or expired login', async () => {
+        const now = Date.now();
+        assert.deepEqual(await a.store.settleLogin(unique('unknown'), true, undefined, now), {
+          ok: false,
+          reason: 'not_found',
+        });
+        const expired = pendingLogin({ deadline: now - 1 });
+        await a.store.createLogin(expired, 60_000);
+        assert.deepEqual(await b.store.settleLogin(expired.authId, true, undefined, now), {
+          ok: false,
+          reason: 'expired',
+        });
+      });
+
+      it('lets exactly one of two racing verdicts win', async () => {
+        for (let round = 0; round < 5; round += 1) {
+          const login = pendingLogin();
+          await a.store.createLogin(login, 60_000);
+          const now = Date.now();
+          const [approve, refuse] = await Promise.all([
+            a.store.settleLogin(login.authId, true, undefined, now),
+            b.store.settleLogin(login.authId, false, 'Not me', now),
+          ]);
+          assert.equal([approve, refuse].filter((result) => result.ok).length, 1);
+          const loser = approve.ok ? refuse : approve;
+          assert.deepEqual(loser, { ok: false, reason: 'settled' });
+          const stored = await a.store.getLogin(login.authId);
+          assert.equal(stored?.verdict, approve.ok ? 'approved' : 'refused', 'the winner stays');
+        }
+      });
+
+      it('uses an approval exactly once, even when consumers race', async () => {
+        const waiting = pendingLogin();
+        await a.store.createLogin(waiting, 60_000);
+        assert.deepEqual(await a.store.consumeLogin(waiting.authId), {
+          ok: false,
+          reason: 'not_approved',
+        });
+        assert.deepEqual(await a.store.consumeLogin(unique('unknown')), {
+          ok: false,
+          reason: 'not_found',
+        });
+
+        const login = pendingLogin();
+        await a.store.createLogin(login, 60_000);
+        await b.store.settleLogin(login.authId, true, undefined, Date.now());
+        const results = await Promise.all(
+          [a, b, a, b].map((handle) => handle.store.consumeLogin(login.authId)),
+        );
+        const winners = results.filter((result) => result.ok);
+        assert.equal(winners.length, 1, 'one consumer wins');
+        assert.ok(winners[0]?.ok && winners[0].login.consumed);
+        for (const result of results.filter((each) => !each.ok)) {
+          assert.deepEqual(result, { ok: false, reason: 'consumed' });
+        }
+        assert.equal((await b.store.getLogin(login.authId))?.consumed, true);
+      });
+
+      it('keeps the original lifetime through changes', async () => {
+        const login = pendingLogin();
+        await a.store.createLogin(login, 300);
+        await b.store.settleLogin(login.authId, true, undefined, Date.now());
+        await a.store.consumeLogin(login.authId);
+        await sleep(450);
+        assert.equal(await b.store.getLogin(login.authId), undefined);
+      });
+    });
+
+    describe('portal registration', () => {
+      it('is stored once: the first registration wins, even when two race', async () => {
+        // Shared by every test of this backend: whichever wrote first, nobody can overwrite.
+        const [first, second] = await Promise.all([
+          a.store.setPortalIfAbsent({ portalId: 'p-a', authToken: 't-a', registeredAt: 1 }),
+          b.store.setPortalIfAbsent({ portalId: 'p-b', authToken: 't-b', registeredAt: 2 }),
+        ]);
+        assert.equal([first, second].filter(Boolean).length, 1);
+        const stored = await b.store.getPortal();
+        assert.equal(stored?.portalId, first ? 'p-a' : 'p-b');
+        assert.deepEqual(await a.store.getPortal(), stored);
+        assert.equal(
+          await a.store.setPortalIfAbsent({ portalId: 'p-c', authToken: 't', registeredAt: 3 }),
+          false,
+        );
+        assert.deepEqual(await b.store.getPortal(), stored);
+      });
+    });
+
+    describe('users', () => {
+      it('creates a user on the first sign-in and moves lastSignInAt later', async () => {
+        const userId = unique('user');
+        assert.equal(await a.store.getUser(userId), undefined);
+        assert.deepEqual(await a.store.recordSignIn(userId, 1000), {
+          userId,
+          firstSignInAt: 1000,
+          lastSignInAt: 1000,
+        });
+        assert.deepEqual(await b.store.recordSignIn(userId, 2000), {
+          userId,
+          firstSignInAt: 1000,
+          lastSignInAt: 2000,
+        });
+        assert.deepEqual(await a.store.getUser(userId), {
+          userId,
+          firstSignInAt: 1000,
+          lastSignInAt: 2000,
+        });
+      });
+
+      it('creates a user once when two first sign-ins race', async () => {
+        const userId = unique('user');
+        await Promise.all([a.store.recordSignIn(userId, 1000), b.store.recordSignIn(userId, 1000)]);
+        const user = await a.store.getUser(userId);
+        assert.deepEqual(user, { userId, firstSignInAt: 1000, lastSignInAt: 1000 });
+      });
+    });
+
+    describe('generated secrets', () => {
+      it('creates a secret once and hands everyone the same value', async () => {
+        const name = unique('secret');
+        const first = await a.store.getOrCreateSecret(name, () => Promise.resolve('one'));
+        const second = await b.store.getOrCreateSecret(name, () => Promise.resolve('two'));
+        assert.equal(first, 'one');
+        assert.equal(second, 'one');
+      });
+
+      it('agrees on one value when two instances start together', async () => {
+        const name = unique('secret');
+        const slow = (value: string) => async () => {
+          await sleep(30);
+          return value;
+        };
+        const values = await Promise.all([
+          a.store.getOrCreateSecret(name, slow('from-a')),
+          b.store.getOrCreateSecret(name, slow('from-b')),
+          a.store.getOrCreateSecret(name, slow('from-a2')),
+        ]);
+        assert.equal(new Set(values).size, 1, `one value for all: ${values.join(', ')}`);
+        assert.equal(await b.store.getOrCreateSecret(name, slow('late')), values[0]);
+      });
+
+      it('stores nothing when creating the secret fails', async () => {
+        const name = unique('secret');
+        await assert.rejects(
+          a.store.getOrCreateSecret(name, () => Promise.reject(new Error('no entropy'))),
+          /no entropy/,
+        );
+        assert.equal(await b.store.getOrCreateSecret(name, () => Promise.resolve('ok')), 'ok');
+      });
+    });
+
+    describe('oidc-provider adapter', () => {
+      it('finds what was saved, per model, as a copy', async () => {
+        const id = unique('id');
+        const payload = { accountId: 'alice', claims: { nested: [1, 2] }, empty: [], exp: 2e9 };
+        await a.store.oidcAdapter('Session').upsert(id, payload, 60);
+        const found = await b.store.oidcAdapter('Session').find(id);
+        assert.deepEqual(found, payload);
+        assert.equal(await b.store.oidcAdapter('Grant').find(id), undefined, 'models apart');
+        assert.equal(await b.store.oidcAdapter('Session').find(unique('unknown')), undefined);
+
+        found.accountId = 'mallory';
+        assert.equal((await a.store.oidcAdapter('Session').find(id))?.accountId, 'alice');
+      });
+
+      it('replaces a record whole on upsert', async () => {
+        const id = unique('id');
+        const adapter = a.store.oidcAdapter('AuthorizationCode');
+        await adapter.upsert(id, { grantId: 'g', scope: 'openid' }, 60);
+        await adapter.consume(id);
+        await adapter.upsert(id, { grantId: 'g', scope: 'openid profile' }, 60);
+        assert.deepEqual(await b.store.oidcAdapter('AuthorizationCode').find(id), {
+          grantId: 'g',
+          scope: 'openid profile',
+        });
+      });
+
+      it('finds records by uid and by user code', async () => {
+        const id = unique('id');
+        const uid = unique('session-uid');
+        await a.store.oidcAdapter('Session').upsert(id, { uid, accountId: 'alice' }, 60);
+        assert.deepEqual(await b.store.oidcAdapter('Session').findByUid(uid), {
+          uid,
+          accountId: 'alice',
+        });
+        assert.equal(await b.store.oidcAdapter('Session').findByUid(unique('nope')), undefined);
+
+        const deviceId = unique('id');
+        const userCode = unique('CODE');
+        await a.store.oidcAdapter('DeviceCode').upsert(deviceId, { userCode, grantId: 'g' }, 60);
+        assert.deepEqual(await b.store.oidcAdapter('DeviceCode').findByUserCode(userCode), {
+          userCode,
+          grantId: 'g',
+        });
+        assert.equal(await b.store.oidcAdapter('DeviceCode').findByUserCode('nope'), undefined);
+      });
+
+      it('consumes a record once: find shows when, a second consume is refused', async () => {
+        const id = unique('code');
+        await a.store.oidcAdapter('AuthorizationCode').upsert(id, { grantId: 'g' }, 60);
+        const before = Math.floor(Date.now() / 1000);
+        await b.store.oidcAdapter('AuthorizationCode').consume(id);
+        const found = await a.store.oidcAdapter('AuthorizationCode').find(id);
+        assert.equal(typeof found?.consumed, 'number');
+        assert.ok((found!.consumed as number) >= before);
+        await assert.rejects(a.store.oidcAdapter('AuthorizationCode').consume(id), AlreadyConsumed);
+        // Consuming what does not exist changes nothing and creates nothing.
+        const ghost = unique('code');
+        await a.store.oidcAdapter('AuthorizationCode').consume(ghost);
+        assert.equal(await b.store.oidcAdapter('AuthorizationCode').find(ghost), undefined);
+      });
+
+      it('lets exactly one of two racing redemptions consume a code', async () => {
+        for (let round = 0; round < 5; round += 1) {
+          const id = unique('code');
+          await a.store.oidcAdapter('AuthorizationCode').upsert(id, { grantId: 'g' }, 60);
+          const results = await Promise.allSettled([
+            a.store.oidcAdapter('AuthorizationCode').consume(id),
+            b.store.oidcAdapter('AuthorizationCode').consume(id),
+          ]);
+          assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+          const lost = results.find((r) => r.status === 'rejected');
+          assert.ok(lost?.status === 'rejected' && lost.reason instanceof AlreadyConsumed);
+        }
+      });
+
+      it('destroys a record', async () => {
+        const id = unique('id');
+        await a.store.oidcAdapter('AccessToken').upsert(id, { grantId: 'g' }, 60);
+        await b.store.oidcAdapter('AccessToken').destroy(id);
+        assert.equal(await a.store.oidcAdapter('AccessToken').find(id), undefined);
+      });
+
+      it('revokes everything issued under a grant, and only that', async () => {
+        const grantId = unique('grant');
+        const other = unique('grant');
+        const [code, access, refresh, keep] = [1, 2, 3, 4].map(() => unique('id'));
+        await a.store.oidcAdapter('AuthorizationCode').upsert(code!, { grantId }, 60);
+        await a.store.oidcAdapter('AccessToken').upsert(access!, { grantId }, 60);
+        await b.store.oidcAdapter('RefreshToken').upsert(refresh!, { grantId }, 600);
+        await b.store.oidcAdapter('AccessToken').upsert(keep!, { grantId: other }, 60);
+
+        await b.store.oidcAdapter('RefreshToken').revokeByGrantId(grantId);
+        assert.equal(await a.store.oidcAdapter('AuthorizationCode').find(code!), undefined);
+        assert.equal(await a.store.oidcAdapter('AccessToken').find(access!), undefined);
+        assert.equal(await a.store.oidcAdapter('RefreshToken').find(refresh!), undefined);
+        assert.ok(await a.store.oidcAdapter('AccessToken').find(keep!), 'other grants stay');
+      });
+
+      it('expires records after expiresIn, and a short one never shortens a grant', async () => {
+        const grantId = unique('grant');
+        const [short, long, forever] = [1, 2, 3].map(() => unique('id'));
+        await a.store.oidcAdapter('RefreshToken').upsert(long!, { grantId }, 60);
+        await a.store.oidcAdapter('AccessToken').upsert(short!, { grantId }, 1);
+        await a.store.oidcAdapter('Client').upsert(forever!, { name: 'kept' }, 0);
+        assert.ok(await b.store.oidcAdapter('AccessToken').find(short!));
+        await sleep(1200);
+        assert.equal(await b.store.oidcAdapter('AccessToken').find(short!), undefined);
+        assert.ok(await b.store.oidcAdapter('RefreshToken').find(long!));
+        assert.ok(await b.store.oidcAdapter('Client').find(forever!), 'expiresIn 0 keeps');
+
+        await b.store.oidcAdapter('AccessToken').revokeByGrantId(grantId);
+        assert.equal(
+          await a.store.oidcAdapter('RefreshToken').find(long!),
+          undefined,
+          'the long-lived token is still revoked with its grant',
+        );
+      });
+    });
+
+    describe('health', () => {
+      it('answers ping', async () => {
+        assert.equal(await a.store.ping(), true);
+      });
+    });
+
+    describe('bus', () => {
+      it('delivers an event to every listener of that authId, on any handle', async () => {
+        const authId = unique('auth');
+        const seenA: LoginEvent[] = [];
+        const seenB: LoginEvent[] = [];
+        const other: LoginEvent[] = [];
+        const offA = a.bus.subscribe(authId, (event) => seenA.push(event));
+        const offB = b.bus.subscribe(authId, (event) => seenB.push(event));
+        const offOther = b.bus.subscribe(unique('auth'), (event) => other.push(event));
+
+        await b.bus.publish({ authId, kind: 'picture' });
+        await a.bus.publish({ authId, kind: 'verdict' });
+        const expected = [
+          { authId, kind: 'picture' },
+          { authId, kind: 'verdict' },
+        ];
+        await eventually(() => {
+          assert.deepEqual(seenA, expected);
+          assert.deepEqual(seenB, expected);
+        });
+        assert.deepEqual(other, [], 'listeners of other sign-ins hear nothing');
+        offA();
+        offB();
+        offOther();
+      });
+
+      it('never runs a listener inside publish', async () => {
+        const authId = unique('auth');
+        let heard = 0;
+        const off = a.bus.subscribe(authId, () => {
+          heard += 1;
+        });
+        const publishing = a.bus.publish({ authId, kind: 'picture' });
+        assert.equal(heard, 0);
+        await publishing;
+        await eventually(() => assert.equal(heard, 1));
+        off();
+      });
+
+      it('stops delivering after unsubscribe', async () => {
+        const authId = unique('auth');
+        const seen: LoginEvent[] = [];
+        const off = b.bus.subscribe(authId, (event) => seen.push(event));
+        await a.bus.publish({ authId, kind: 'picture' });
+        await eventually(() => assert.equal(seen.length, 1));
+        off();
+        await a.bus.publish({ authId, kind: 'verdict' });
+        // A marker on another authId proves the second event has been delivered by now.
+        const marker = unique('auth');
+        let markerSeen = false;
+        const offMarker = b.bus.subscribe(marker, () => {
+          markerSeen = true;
+        });
+        await a.bus.publish({ authId: marker, kind: 'picture' });
+        await eventually(() => assert.ok(markerSeen));
+        offMarker();
+        assert.equal(seen.length, 1);
+      });
+    });
+  });
+}
