@@ -17,7 +17,9 @@ import { createViews } from './http/views.ts';
 import { createInteractionRouter } from './interaction/router.ts';
 import type { Logger } from './log.ts';
 import { createNoPassClient } from './nopass/client.ts';
+import { ClientRegistry } from './oidc/client-registry.ts';
 import { checkClients, readClientsFile } from './oidc/clients.ts';
+import { watchClientsFile } from './oidc/clients-reload.ts';
 import { logProviderEvents } from './oidc/events.ts';
 import { loadCookieKeys, loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -94,9 +96,8 @@ async function assemble(
   const signing = await loadSigningKeys(settings, store);
   const cookieKeys = await loadCookieKeys(settings, store);
   const fileClients = await readClientsFile(settings.clientsFile);
-  const clients: ClientMetadata[] = options.demo
-    ? [...fileClients, options.demo.metadata]
-    : fileClients;
+  const extraClients: ClientMetadata[] = options.demo ? [options.demo.metadata] : [];
+  const clients = new ClientRegistry([...fileClients, ...extraClients]);
 
   const { branding } = settings;
   const views = createViews({
@@ -119,6 +120,13 @@ async function assemble(
   });
   await checkClients(provider, fileClients, settings.clientsFile);
   logProviderEvents(provider, log);
+  const clientsReloader = watchClientsFile({
+    file: settings.clientsFile,
+    registry: clients,
+    provider,
+    log,
+    extra: extraClients,
+  });
 
   const nopass = createNoPassClient({
     baseUrl: options.nopassServerUrl,
@@ -193,6 +201,7 @@ async function assemble(
     },
     async close() {
       closing.abort();
+      clientsReloader.close();
       if (server) {
         const listening = server;
         const closed = new Promise<void>((resolve) => listening.close(() => resolve()));

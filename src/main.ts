@@ -9,6 +9,7 @@ import { createBridge } from './app.ts';
 import { demoClient } from './demo/router.ts';
 import { createLogger, type Logger } from './log.ts';
 import { readSettings, SettingsError, type Settings } from './settings/index.ts';
+import { runClientsCommand } from './cli/clients.ts';
 import { runSimulator } from './simulator/cli.ts';
 import { createSimulator, type Simulator } from './simulator/index.ts';
 
@@ -81,8 +82,12 @@ async function main(argv: string[]): Promise<void> {
     await runSimulator(process.env);
     return;
   }
+  if (command === 'clients') {
+    process.exitCode = await runClientsCommand(argv.slice(1));
+    return;
+  }
   if (command !== 'start') {
-    process.stderr.write(`unknown command "${command}". Commands: start, simulator\n`);
+    process.stderr.write(`unknown command "${command}". Commands: start, simulator, clients\n`);
     process.exitCode = 2;
     return;
   }

@@ -8,10 +8,18 @@
 import { errors } from 'oidc-provider';
 import { AlreadyConsumed } from '../state/errors.ts';
 import type { OidcAdapter, Store } from '../state/types.ts';
+import type { ClientRegistry } from './client-registry.ts';
 
-/** oidc-provider's `adapter` setting: the store's adapter for each model, translated. */
-export function providerAdapter(store: Store): (model: string) => OidcAdapter {
+/**
+ * oidc-provider's `adapter` setting: the store's adapter for each model, translated; clients
+ * come from the clients file through the registry instead.
+ */
+export function providerAdapter(
+  store: Store,
+  clients: ClientRegistry,
+): (model: string) => OidcAdapter {
   return (model) => {
+    if (model === 'Client') return clients.adapter();
     const adapter = store.oidcAdapter(model);
     return {
       upsert: (id, payload, expiresIn) => adapter.upsert(id, payload, expiresIn),

@@ -4,18 +4,20 @@
  * bridge's policy: where interactions go, which claims exist, how long things live, where state
  * is kept, and how errors look.
  */
-import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { Provider } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Views } from '../http/views.ts';
 import type { Store } from '../state/types.ts';
 import { createFindAccount } from './account.ts';
 import { providerAdapter } from './adapter.ts';
+import type { ClientRegistry } from './client-registry.ts';
 
 export interface ProviderDeps {
   issuer: string;
   store: Store;
-  clients: ClientMetadata[];
+  /** The relying parties; replaceable while running (see client-registry.ts). */
+  clients: ClientRegistry;
   signingKeys: JWK[];
   cookieKeys: string[];
   trustProxy: boolean;
@@ -50,8 +52,7 @@ async function grantEverythingRequested(ctx: KoaContextWithOIDC) {
 export function createProvider(deps: ProviderDeps): Provider {
   const { views } = deps;
   const configuration: Configuration = {
-    adapter: providerAdapter(deps.store),
-    clients: deps.clients,
+    adapter: providerAdapter(deps.store, deps.clients),
     jwks: { keys: deps.signingKeys },
     cookies: { keys: deps.cookieKeys },
     findAccount: createFindAccount(deps.store),

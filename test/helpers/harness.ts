@@ -30,6 +30,10 @@ export const RP_CLIENT = {
 };
 
 export interface Harness {
+  /** The clients file the bridge reads. */
+  clientsFile: string;
+  /** Every log line the bridge wrote, parsed, when the harness was asked to keep them. */
+  logs: Record<string, unknown>[];
   simulator: Simulator;
   simulatorUrl: string;
   bridge: Bridge;
@@ -44,6 +48,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
+  /** Keep the bridge's log lines (at info and above) in `logs`. */
+  keepLogs?: boolean;
   env?: Record<string, string>;
   simulator?: SimulatorOptions;
   clients?: unknown[];
@@ -85,7 +91,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     () => 'x',
   );
-  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logs: Record<string, unknown>[] = [];
+  const log = options.keepLogs
+    ? createLogger('info', {
+        write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
+      })
+    : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const bridge = await createBridge({ settings, log, nopassServerUrl: simulatorUrl });
   const handle = bridge.app.callback();
   server.on('request', (req, res) => void handle(req, res));
@@ -114,6 +125,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     });
 
   return {
+    clientsFile,
+    logs,
     simulator,
     simulatorUrl,
     bridge,
