@@ -77,6 +77,27 @@ describe('picture page in Chromium', () => {
     await page.close();
   });
 
+  it("delivers the code with response_mode=form_post under the pages' strict CSP", async () => {
+    const page = await browser.newPage();
+    const request = await authorizationRequest(h.rp, {
+      login_hint: 'demo',
+      response_mode: 'form_post',
+    });
+    const posted = page.waitForRequest(
+      (req) => req.url().startsWith(RP_REDIRECT) && req.method() === 'POST',
+    );
+    await page.route(`${RP_REDIRECT}**`, (route) => route.fulfill({ status: 200, body: 'RP' }));
+    await page.goto(request.url.href);
+    await page.waitForSelector('#picture');
+    const [auth] = await h.auths('demo');
+    assert.ok(auth);
+    await h.control(`/control/auths/${auth.authId}/approve`);
+    const form = new URLSearchParams((await posted).postData() ?? '');
+    assert.equal(form.get('state'), request.state);
+    assert.ok(form.get('code'), 'the auto-submitting form ran and carried the code');
+    await page.close();
+  });
+
   it('shows a refusal reason as text after a live verdict', async () => {
     const page = await browser.newPage();
     const request = await authorizationRequest(h.rp, { login_hint: 'demo' });
