@@ -10,7 +10,8 @@ import { createCallbackRouter } from './callbacks/index.ts';
 import { createDemoRouter, type DemoClient } from './demo/router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { createHealthRouter } from './http/health.ts';
-import { requestId } from './http/request-id.ts';
+import { createMetrics, createMetricsRouter, type Metrics } from './http/metrics.ts';
+import { RequestLogs, requestId } from './http/request-id.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createStaticRouter } from './http/static.ts';
 import { createViews } from './http/views.ts';
@@ -22,12 +23,13 @@ import { checkClients, readClientsFile } from './oidc/clients.ts';
 import { watchClientsFile } from './oidc/clients-reload.ts';
 import { logProviderEvents } from './oidc/events.ts';
 import { loadCookieKeys, loadSigningKeys } from './oidc/keys.ts';
-import { createProvider } from './oidc/provider.ts';
+import { closeNoPassSessionsOnLogout, logoutDeletedAccount } from './oidc/logout.ts';
+import { createProvider, SESSION_TTL_S } from './oidc/provider.ts';
 import type { Settings } from './settings/index.ts';
 import { MemoryBus } from './state/memory/bus.ts';
 import { MemoryStore } from './state/memory/store.ts';
-import { openRedisState } from './state/redis/index.ts';
 import type { Bus, Store } from './state/types.ts';
+import { createUserDeletion, type UserDeletion } from './users/deletion.ts';
 
 /** How long `close()` lets requests in flight finish before cutting the connections. */
 export const DRAIN_MS = 5000;
@@ -42,6 +44,8 @@ export interface BridgeOptions {
   demo?: DemoClient;
   /** Link to the simulator's phone page for a user id, shown on the picture page. */
   phoneUrl?: (userId: string) => string;
+  /** The metrics to count into; a fresh set on a registry of its own when absent. */
+  metrics?: Metrics;
 }
 
 export interface Bridge {
@@ -49,6 +53,9 @@ export interface Bridge {
   provider: Provider;
   store: Store;
   bus: Bus;
+  metrics: Metrics;
+  /** Deletes users and revokes what they were issued (DeleteUser uses it). */
+  userDeletion: UserDeletion;
   /** Keys were generated rather than supplied (a development-only situation). */
   generatedKeys: boolean;
   listen(port: number, host?: string): Promise<{ url: string; server: Server }>;
@@ -66,7 +73,11 @@ async function createState(
   log: Logger,
   now: () => number,
 ): Promise<{ store: Store; bus: Bus }> {
-  if (settings.redis) return openRedisState(settings.redis, log);
+  if (settings.redis) {
+    // Loaded only when asked for: an in-memory bridge starts sooner and smaller without it.
+    const { openRedisState } = await import('./state/redis/index.ts');
+    return openRedisState(settings.redis, log);
+  }
   return { store: new MemoryStore(now), bus: new MemoryBus() };
 }
 
@@ -92,6 +103,8 @@ async function assemble(
 ): Promise<Bridge> {
   const { settings, log } = options;
   const closing = new AbortController();
+  const metrics = options.metrics ?? createMetrics();
+  const requestLogs = new RequestLogs(log);
 
   const signing = await loadSigningKeys(settings, store);
   const cookieKeys = await loadCookieKeys(settings, store);
@@ -102,6 +115,9 @@ async function assemble(
   const { branding } = settings;
   const views = createViews({
     quickstart: settings.quickstart,
+    registrationOffered: settings.registration.enabled,
+    // The social networks the user id page offers (NOPASS_SOCIAL).
+    socialNetworks: settings.social,
     brand: {
       name: branding.name,
       logo: branding.logoFile !== undefined,
@@ -119,7 +135,7 @@ async function assemble(
     views,
   });
   await checkClients(provider, fileClients, settings.clientsFile);
-  logProviderEvents(provider, log);
+  logProviderEvents(provider, { requestLogs, metrics });
   const clientsReloader = watchClientsFile({
     file: settings.clientsFile,
     registry: clients,
@@ -133,18 +149,29 @@ async function assemble(
     credentials: async () => settings.configuredPortal ?? (await store.getPortal()),
     timeoutMs: settings.nopassTimeoutMs,
     log,
+    metrics,
+  });
+  const logout = { provider, store, nopass, log, sessionTtlMs: SESSION_TTL_S * 1000 };
+  closeNoPassSessionsOnLogout(logout);
+  // Steps that must see a deleted user's sessions before they are revoked (notifying relying
+  // parties through back-channel logout) belong in `beforeRevoke`: see users/deletion.ts.
+  const userDeletion = createUserDeletion({
+    store,
+    log,
+    beforeRevoke: [logoutDeletedAccount(logout)],
   });
 
   const app = new Koa({ proxy: settings.trustProxy, keys: cookieKeys });
   app.silent = true;
-  app.use(requestId(log));
+  app.use(requestId(log, requestLogs));
   app.use(securityHeaders);
   app.use(errorHandler(views, log));
 
   const routers = [
-    createHealthRouter(store, settings, closing.signal),
+    createHealthRouter({ store, bus, settings, closing: closing.signal }),
+    createMetricsRouter(metrics, settings.metricsToken),
     createStaticRouter(settings.branding),
-    createCallbackRouter({ store, bus, settings, log, now }),
+    createCallbackRouter({ store, bus, settings, log, now, metrics, deletion: userDeletion }),
     createInteractionRouter({
       provider,
       nopass,
@@ -153,6 +180,7 @@ async function assemble(
       settings,
       views,
       log,
+      metrics,
       now,
       phoneUrl: options.phoneUrl,
       closing: closing.signal,
@@ -185,6 +213,8 @@ async function assemble(
     provider,
     store,
     bus,
+    metrics,
+    userDeletion,
     generatedKeys: signing.generated,
     listen(port, host) {
       const handle = app.callback();

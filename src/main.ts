@@ -1,17 +1,16 @@
 /**
  * Command line: `start` (the default) runs the bridge; `simulator` runs the NoPass simulator
- * alone. With no NoPass server configured, `start` is the quickstart: it embeds the simulator,
+ * alone; `users` and `portal` are the operator's commands on a running deployment's store
+ * (cli/). With no NoPass server configured, `start` is the quickstart: it embeds the simulator,
  * registers the portal with it and adds a demo relying party, and says loudly that this is not
  * for production.
  */
 import { randomBytes } from 'node:crypto';
 import { createBridge } from './app.ts';
 import { demoClient } from './demo/router.ts';
-import { createLogger, type Logger } from './log.ts';
+import { chooseLogFormat, createLogger, logDestination, type Logger } from './log.ts';
 import { readSettings, SettingsError, type Settings } from './settings/index.ts';
-import { runClientsCommand } from './cli/clients.ts';
-import { runSimulator } from './simulator/cli.ts';
-import { createSimulator, type Simulator } from './simulator/index.ts';
+import type { Simulator } from './simulator/index.ts';
 
 const generate = (bytes: number): string => randomBytes(bytes).toString('hex');
 
@@ -24,10 +23,34 @@ interface EmbeddedSimulator {
   phoneUrl: (userId: string) => string;
 }
 
+/** Runs `listen`, turning a port that cannot be used into a message naming the setting. */
+async function listenOn<T>(setting: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new SettingsError(setting, `port ${port} is already in use; choose a free one`);
+    }
+    if (code === 'EACCES') {
+      throw new SettingsError(setting, `port ${port} needs privileges this process lacks`);
+    }
+    throw error;
+  }
+}
+
 /** The quickstart's NoPass server: the simulator, on its own port of this machine. */
 async function embedSimulator(settings: Settings, log: Logger): Promise<EmbeddedSimulator> {
+  // Loaded only here and for the `simulator` command: a production bridge never holds the
+  // simulator's code in memory.
+  const { createSimulator } = await import('./simulator/index.ts');
   const simulator = createSimulator({ log: log.child({ component: 'simulator' }) });
-  const listening = await simulator.listen(settings.simulatorPort, '127.0.0.1');
+  const listening = await listenOn('SIMULATOR_PORT', settings.simulatorPort, () =>
+    simulator.listen(settings.simulatorPort, '127.0.0.1'),
+  ).catch(async (error: unknown) => {
+    await simulator.close();
+    throw error;
+  });
   const url = listening.url.replace('127.0.0.1', 'localhost');
   log.warn(
     { simulator_url: url },
@@ -41,6 +64,11 @@ async function embedSimulator(settings: Settings, log: Logger): Promise<Embedded
 }
 
 async function start(settings: Settings, log: Logger): Promise<() => Promise<void>> {
+  if (settings.port === 0) throw new SettingsError('PORT', 'must be a port number from 1 to 65535');
+  // The embedded simulator may take any free port (0), since its address is read back.
+  if (!settings.nopassServerUrl && settings.simulatorPort === settings.port) {
+    throw new SettingsError('SIMULATOR_PORT', `must differ from PORT (${settings.port})`);
+  }
   const embedded = settings.nopassServerUrl ? undefined : await embedSimulator(settings, log);
   const simulator = embedded?.simulator;
   const bridge = await createBridge({
@@ -53,8 +81,15 @@ async function start(settings: Settings, log: Logger): Promise<() => Promise<voi
   if (bridge.generatedKeys) {
     log.warn('signing keys were generated and are kept only in this process; set JWKS_FILE');
   }
-  await bridge.listen(settings.port);
+  await listenOn('PORT', settings.port, () => bridge.listen(settings.port));
   log.info({ issuer: settings.issuer, port: settings.port }, 'bridge listening');
+  if (!simulator && !settings.configuredPortal && !(await bridge.store.getPortal())) {
+    log.warn(
+      { web_url: `${settings.issuer}${settings.callbackPrefix}` },
+      'waiting for the portal registration: register this web URL on the NoPass portal ' +
+        'registration page with NOPASS_ADMIN_ID and NOPASS_S_CODE; /readyz says ready once done',
+    );
+  }
 
   if (simulator && !settings.configuredPortal && !(await bridge.store.getPortal())) {
     // The simulator calls back on this machine, whatever public URL the issuer has.
@@ -76,18 +111,59 @@ async function start(settings: Settings, log: Logger): Promise<() => Promise<voi
   };
 }
 
+const USAGE = `usage: nopass-bridge <command>
+
+  start                         run the bridge (the default; with no NOPASS_SERVER_URL, the quickstart)
+  simulator                     run the NoPass simulator alone
+  clients check <file>          validate a clients file before deploying it
+  keys generate                 print a new signing key set for JWKS_FILE
+  users list|show|import|delete manage users (needs REDIS_URL)
+  portal show|open-window       the portal registration (needs REDIS_URL)
+
+Settings are environment variables; see the README's configuration table.
+`;
+
 async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? 'start';
   if (command === 'simulator') {
+    const { runSimulator } = await import('./simulator/cli.ts');
     await runSimulator(process.env);
     return;
   }
+  if (command === '--help' || command === 'help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  // Each command loads its modules when it runs, so `start` neither waits for nor holds the
+  // operator commands' code (nor Redis's client when it runs in memory).
+  if (command === 'keys') {
+    const { runKeysCommand } = await import('./cli/keys.ts');
+    process.exitCode = await runKeysCommand(argv.slice(1));
+    return;
+  }
   if (command === 'clients') {
+    const { runClientsCommand } = await import('./cli/clients.ts');
     process.exitCode = await runClientsCommand(argv.slice(1));
     return;
   }
+  if (command === 'users') {
+    const [{ runUsersCommand }, { processOutput }] = await Promise.all([
+      import('./cli/users.ts'),
+      import('./cli/operator.ts'),
+    ]);
+    process.exitCode = await runUsersCommand(argv.slice(1), process.env, processOutput);
+    return;
+  }
+  if (command === 'portal') {
+    const [{ runPortalCommand }, { processOutput }] = await Promise.all([
+      import('./cli/portal.ts'),
+      import('./cli/operator.ts'),
+    ]);
+    process.exitCode = await runPortalCommand(argv.slice(1), process.env, processOutput);
+    return;
+  }
   if (command !== 'start') {
-    process.stderr.write(`unknown command "${command}". Commands: start, simulator, clients\n`);
+    process.stderr.write(`unknown command "${command}".\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
@@ -103,7 +179,8 @@ async function main(argv: string[]): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(settings.logLevel);
+  const format = chooseLogFormat(settings.logFormat, settings.quickstart, process.stdout.isTTY);
+  const log = createLogger(settings.logLevel, await logDestination(format));
   let stop: () => Promise<void>;
   try {
     stop = await start(settings, log);

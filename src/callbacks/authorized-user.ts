@@ -17,9 +17,18 @@ export const authorizedUser = defineOperation({
       input.isAuthorized,
       input.reason,
       deps.now(),
+      input.userId || undefined,
     );
     if (!update.ok) throw loginRefusal(update.reason);
 
+    const { login } = update;
+    const verdict = input.isAuthorized ? 'approved' : 'refused';
+    deps.annotate?.({ interaction_uid: login.interactionUid, verdict });
+    deps.metrics.verdictSeconds.observe(
+      { verdict },
+      Math.max(0, (login.verdictAt ?? deps.now()) - login.createdAt) / 1000,
+    );
+    if (!input.isAuthorized) deps.metrics.signInsEnded.inc({ outcome: 'refused' });
     await announce(deps, { authId: input.authId, kind: 'verdict' });
     return {};
   },

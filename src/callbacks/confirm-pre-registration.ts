@@ -5,15 +5,19 @@
  *
  * The vendor's sample answers anyone who knows the admin id, at any time, and so hands out the
  * S-code. Here the call is answered only while a registration is awaited: no portal was
- * configured by the operator and none has been registered yet.
+ * configured by the operator and either none has been registered yet, or the operator opened
+ * a window for registering again (`nopass-bridge portal open-window <minutes>`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BridgeError } from '../http/errors.ts';
 import { defineOperation, type CallbackDeps } from './operation.ts';
 import { confirmPreRegistrationSchema } from './schema.ts';
 
-/** Refuses unless the bridge is waiting for its portal registration. */
-export async function assertRegistrationAwaited(deps: CallbackDeps): Promise<void> {
+/**
+ * Refuses unless the bridge is waiting for its portal registration: says whether this is the
+ * first one (`first`) or one replacing the stored registration through an open window.
+ */
+export async function assertRegistrationAwaited(deps: CallbackDeps): Promise<'first' | 'window'> {
   if (deps.settings.configuredPortal) {
     throw new BridgeError(
       409,
@@ -21,13 +25,13 @@ export async function assertRegistrationAwaited(deps: CallbackDeps): Promise<voi
       'This bridge uses a portal registration set by its operator and accepts no other.',
     );
   }
-  if (await deps.store.getPortal()) {
-    throw new BridgeError(
-      409,
-      'registration_not_awaited',
-      'This bridge is already registered as a NoPass portal.',
-    );
-  }
+  if (!(await deps.store.getPortal())) return 'first';
+  if ((await deps.store.getPortalWindow(deps.now())) !== undefined) return 'window';
+  throw new BridgeError(
+    409,
+    'registration_not_awaited',
+    'This bridge is already registered as a NoPass portal.',
+  );
 }
 
 /** Compares two secrets in time that depends on neither their content nor their length. */

@@ -3,7 +3,8 @@
  * and the authToken that every later outbound call needs, and expects the S-code back.
  *
  * Like ConfirmPreRegistration it is answered only while a registration is awaited, and the
- * first registration stored wins. The call itself carries no secret the bridge could check, so
+ * first registration stored wins. Through a window the operator opened, the stored registration
+ * is replaced, once: the first call to claim the window wins and closes it. The call itself carries no secret the bridge could check, so
  * between start-up and the administrator's registration anyone who can reach this path could
  * register first; NOPASS_CALLBACK_ALLOW and a secret NOPASS_CALLBACK_PREFIX close that window,
  * and so does supplying NOPASS_PORTAL_ID and NOPASS_AUTH_TOKEN, which closes registration.
@@ -17,14 +18,21 @@ export const confirmRegistration = defineOperation({
   name: 'ConfirmRegistration',
   schema: confirmRegistrationSchema,
   async handle(input, deps) {
-    await assertRegistrationAwaited(deps);
+    const awaited = await assertRegistrationAwaited(deps);
 
-    const stored = await deps.store.setPortalIfAbsent({
+    const portal = {
       portalId: input.portalId,
       authToken: input.authToken,
       registeredAt: deps.now(),
-    });
-    // Another instance (or a concurrent call) stored one between the check and here.
+    };
+    let stored: boolean;
+    if (awaited === 'first') {
+      stored = await deps.store.setPortalIfAbsent(portal);
+    } else {
+      stored = await deps.store.claimPortalWindow(deps.now());
+      if (stored) await deps.store.replacePortal(portal);
+    }
+    // Another instance (or a concurrent call) stored one, or used the window, since the check.
     if (!stored) {
       throw new BridgeError(
         409,
@@ -33,7 +41,10 @@ export const confirmRegistration = defineOperation({
       );
     }
 
-    deps.log.info({ portal_id: input.portalId }, 'portal registered');
+    deps.log.info(
+      { portal_id: input.portalId, replaced: awaited === 'window' },
+      'portal registered',
+    );
     return { sCode: deps.settings.sCode };
   },
 });

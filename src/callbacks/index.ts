@@ -3,7 +3,10 @@
  * `<NOPASS_CALLBACK_PREFIX>/api/PortalCommunication/<Op>`. Portal registration arrives here
  * (ConfirmPreRegistration, ConfirmRegistration), and so does everything that moves a sign-in
  * along (UpdatePicture, AuthorizedUser): the handler changes the store, then publishes on the
- * bus, and the picture page waiting on that authId, on whichever instance, hears of it.
+ * bus, and the picture page waiting on that authId, on whichever instance, hears of it. The
+ * user calls change the user directory: a registration started from the hosted pages is judged
+ * (ValidateUserRegistration) and completed (ConfirmUserRegistration), and NoPass updates
+ * (UpdateUser) or deletes (DeleteUser) a user.
  *
  * Every call runs the same steps: check the caller's address, find the operation (names match
  * in any case, as ASP.NET routes do), read and validate the body, apply, reply in camelCase
@@ -13,28 +16,35 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { BridgeError } from '../http/errors.ts';
+import type { Metrics } from '../http/metrics.ts';
+import { requestLog } from '../http/request-id.ts';
 import { authRef, type Logger } from '../log.ts';
 import type { Settings } from '../settings/index.ts';
 import type { Bus, Store } from '../state/types.ts';
+import type { UserDeletion } from '../users/deletion.ts';
 import { authorizedUser } from './authorized-user.ts';
 import { readJsonBody } from './body.ts';
 import { confirmPreRegistration } from './confirm-pre-registration.ts';
 import { confirmRegistration } from './confirm-registration.ts';
+import { confirmUserRegistration } from './confirm-user-registration.ts';
+import { deleteUser } from './delete-user.ts';
 import type { CallbackDeps, CallbackOperation } from './operation.ts';
 import { methodNotAllowed, sourceNotAllowed, unknownOperation } from './refusals.ts';
 import { createSourceCheck } from './source.ts';
 import { updatePicture } from './update-picture.ts';
+import { updateUser } from './update-user.ts';
+import { validateUserRegistration } from './validate-user-registration.ts';
 
-/**
- * The operations answered so far. The user registration and account calls of the guide
- * (ValidateUserRegistration, ConfirmUserRegistration, DeleteUser, UpdateUser) are not among
- * them yet and are answered 404 `unknown_operation`, which NoPass reads as a refusal.
- */
+/** Every operation of the guide; any other name is answered 404 `unknown_operation`. */
 const OPERATIONS: readonly CallbackOperation[] = [
   confirmPreRegistration,
   confirmRegistration,
   updatePicture,
   authorizedUser,
+  validateUserRegistration,
+  confirmUserRegistration,
+  updateUser,
+  deleteUser,
 ];
 
 const GENERIC = 'Something went wrong on our side.';
@@ -46,13 +56,23 @@ export function createCallbackRouter(deps: {
   settings: Settings;
   log: Logger;
   now: () => number;
+  metrics: Metrics;
+  /** How DeleteUser deletes users (with the deployment's hooks); see users/deletion.ts. */
+  deletion?: UserDeletion;
 }): Router {
   const byName = new Map(OPERATIONS.map((operation) => [operation.name.toLowerCase(), operation]));
   const sourceAllowed = createSourceCheck(deps.settings.callbackAllow);
 
   async function answer(ctx: Context, name: string | undefined): Promise<void> {
-    const log = (ctx.state as { log?: Logger }).log ?? deps.log;
-    const callDeps: CallbackDeps = { ...deps, log };
+    const log = requestLog(ctx, deps.log);
+    // What the handler found out (the sign-in's interaction uid, the verdict) joins the line.
+    const noted: Record<string, unknown> = {};
+    const callDeps: CallbackDeps = {
+      ...deps,
+      log,
+      requestId: (ctx.state as { requestId?: string }).requestId,
+      annotate: (fields) => Object.assign(noted, fields),
+    };
     const operation = name === undefined ? undefined : byName.get(name.toLowerCase());
     let authId: string | undefined;
     let refusal: BridgeError | undefined;
@@ -85,11 +105,14 @@ export function createCallbackRouter(deps: {
 
     // Replies can hold the S-code; nothing on the way may keep them.
     ctx.set('Cache-Control', 'no-store');
+    const result = failure ? 'server_error' : (refusal?.code ?? 'ok');
+    deps.metrics.callbacks.inc({ operation: operation?.name ?? 'unknown', result });
     const fields = {
       callback_op: operation?.name,
-      result: failure ? 'server_error' : (refusal?.code ?? 'ok'),
+      result,
       status: ctx.status,
       auth_ref: authId === undefined ? undefined : authRef(authId),
+      ...noted,
       // Shown to the caller anyway: field names and reasons, never values.
       error_description: refusal?.description,
     };

@@ -6,10 +6,12 @@
  */
 import type { z } from 'zod';
 import { BadRequest } from '../http/errors.ts';
+import type { Metrics } from '../http/metrics.ts';
 import { authRef, type Logger } from '../log.ts';
 import { describeIssues, vocabularyOf, type Vocabulary } from '../nopass/casing.ts';
 import type { Settings } from '../settings/index.ts';
 import type { Bus, LoginEvent, Store } from '../state/types.ts';
+import type { UserDeletion } from '../users/deletion.ts';
 
 /** What the callback handlers work with. */
 export interface CallbackDeps {
@@ -18,14 +20,24 @@ export interface CallbackDeps {
   settings: Settings;
   log: Logger;
   now: () => number;
+  metrics: Metrics;
+  /** The callback's request id, carried in bus messages to the instance holding the page. */
+  requestId?: string;
+  /** Adds fields (never secrets) to the callback's one log line. */
+  annotate?: (fields: Record<string, unknown>) => void;
+  /** How users are deleted (DeleteUser); one over the store, without hooks, when absent. */
+  deletion?: UserDeletion;
 }
 
 /** A request whose body passed its schema, ready to apply. */
 export interface PreparedCallback {
   /** The authId it is about, if any: logged only as a hash. */
   authId?: string;
-  /** Applies the request; resolves to the reply body or rejects with a `BridgeError`. */
-  apply(deps: CallbackDeps): Promise<object>;
+  /**
+   * Applies the request; resolves to the reply body (an object, or `true`/`false` where the
+   * guide wants a bare boolean) or rejects with a `BridgeError`.
+   */
+  apply(deps: CallbackDeps): Promise<object | boolean>;
 }
 
 export interface CallbackOperation {
@@ -41,7 +53,7 @@ export interface OperationSpec<S extends z.ZodType> {
   name: string;
   schema: S;
   authId?: (input: z.output<S>) => string;
-  handle(input: z.output<S>, deps: CallbackDeps): Promise<object>;
+  handle(input: z.output<S>, deps: CallbackDeps): Promise<object | boolean>;
 }
 
 /** Builds an operation from its schema and handler. */
@@ -71,7 +83,9 @@ export function defineOperation<S extends z.ZodType>(spec: OperationSpec<S>): Ca
  */
 export async function announce(deps: CallbackDeps, event: LoginEvent): Promise<void> {
   try {
-    await deps.bus.publish(event);
+    await deps.bus.publish(
+      deps.requestId === undefined ? event : { ...event, requestId: deps.requestId },
+    );
   } catch (error) {
     deps.log.warn(
       { err: error, kind: event.kind, auth_ref: authRef(event.authId) },

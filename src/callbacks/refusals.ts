@@ -19,6 +19,12 @@ export function loginRefusal(reason: LoginFailure): BridgeError {
     case 'consumed':
     case 'not_approved':
       return new BridgeError(400, 'login_settled', 'This sign-in already has its verdict.');
+    case 'user_unknown':
+      return new BridgeError(
+        400,
+        'user_unknown',
+        'A social network sign-in is approved with the userId of the user NoPass identified.',
+      );
   }
 }
 

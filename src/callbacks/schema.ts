@@ -53,4 +53,63 @@ export const authorizedUserSchema = z.object({
   isAuthorized: z.boolean(),
   // Plain text to show the user on refusal, never markup.
   reason: optionalText(2084),
+  // Whom NoPass approved. Only a social network sign-in, which starts without a user id, needs
+  // it (and takes its subject from it); any other sign-in keeps the user id it started with.
+  userId: optionalText(36),
 });
+
+const otp = z.string().min(1).max(2084);
+const portalId = z.string().min(1).max(256);
+// The user's login name (vendor's guide: at most 36); empty only for social registrations,
+// which the bridge does not start, so it is required here.
+const userId = z.string().min(1).max(36);
+
+export const validateUserRegistrationSchema = z.object({
+  otp,
+  givenName: optionalText(2084),
+  surName: optionalText(2084),
+  phoneNumber: optionalText(2084),
+  email: optionalText(2084),
+  login: optionalText(2084),
+  profileImageUrl: optionalText(2084),
+});
+
+export const confirmUserRegistrationSchema = z.object({
+  otp,
+  // The link the registration used: informative only.
+  registerLink: optionalText(2084),
+});
+
+/**
+ * One field of UpdateUser. `forbiddenStore` must be a JSON boolean like `isAuthorized`; absent
+ * or null means false.
+ */
+const fieldUpdate = z
+  .object({
+    newValue: optionalText(2084),
+    forbiddenStore: z
+      .boolean()
+      .nullish()
+      .transform((value) => value ?? false),
+  })
+  .nullish()
+  .transform((value) => value ?? undefined);
+
+export const updateUserSchema = z.object({
+  userId,
+  portalId,
+  updates: z
+    .object({
+      givenName: fieldUpdate,
+      surName: fieldUpdate,
+      phoneNumber: fieldUpdate,
+      email: fieldUpdate,
+      profileImageUrl: fieldUpdate,
+      locale: fieldUpdate,
+      login: fieldUpdate,
+    })
+    .nullish()
+    .transform((value) => value ?? {}),
+});
+
+export const deleteUserSchema = z.object({ userId, portalId });

@@ -22,6 +22,7 @@ export const updatePicture = defineOperation({
       now,
     );
     if (!update.ok) throw loginRefusal(update.reason);
+    deps.annotate?.({ interaction_uid: update.login.interactionUid });
 
     await announce(deps, { authId: input.authId, kind: 'picture' });
     return {};

@@ -11,7 +11,7 @@ import * as oidc from 'openid-client';
 import type { Views } from '../http/views.ts';
 
 export const DEMO_CLIENT_ID = 'quickstart-demo';
-const FLOW_COOKIE = 'demo_flow';
+const flowCookie = (state: string): string => `demo_flow_${state}`;
 
 export interface DemoClient {
   metadata: ClientMetadata;
@@ -31,6 +31,8 @@ export function demoClient(issuer: string): DemoClient {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      // The bridge's own demonstration: it skips the consent page.
+      first_party: true,
     },
   };
 }
@@ -78,7 +80,8 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
       nonce: flow.nonce,
     });
     const value = Buffer.from(JSON.stringify(flow)).toString('base64url');
-    ctx.cookies.set(FLOW_COOKIE, value, {
+    // One cookie per flow, named after its state, so two tabs never overwrite each other.
+    ctx.cookies.set(flowCookie(flow.state), value, {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
@@ -89,7 +92,11 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
   });
 
   router.get('/demo/callback', async (ctx) => {
-    const saved = ctx.cookies.get(FLOW_COOKIE, { signed: true });
+    const current = new URL(ctx.originalUrl, issuer);
+    const state = current.searchParams.get('state') ?? '';
+    const saved = /^[\w-]{1,128}$/.test(state)
+      ? ctx.cookies.get(flowCookie(state), { signed: true })
+      : undefined;
     ctx.type = 'html';
     if (!saved) {
       ctx.status = 400;
@@ -98,12 +105,12 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
         message: 'Start again from the quickstart page.',
         messageKey: 'demo.notStarted',
         code: 'demo_flow_missing',
+        backUrl: '/',
       });
       return;
     }
     const flow = JSON.parse(Buffer.from(saved, 'base64url').toString()) as Flow;
-    ctx.cookies.set(FLOW_COOKIE, null, { path: '/demo' });
-    const current = new URL(ctx.originalUrl, issuer);
+    ctx.cookies.set(flowCookie(state), null, { path: '/demo' });
     if (current.searchParams.has('error')) {
       ctx.status = 400;
       ctx.body = views.page(ctx, 'demo-result', {
@@ -112,11 +119,22 @@ export function createDemoRouter(issuer: string, client: DemoClient, views: View
       });
       return;
     }
-    const tokens = await oidc.authorizationCodeGrant(await configuration(), current, {
-      pkceCodeVerifier: flow.verifier,
-      expectedState: flow.state,
-      expectedNonce: flow.nonce,
-    });
+    let tokens;
+    try {
+      tokens = await oidc.authorizationCodeGrant(await configuration(), current, {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
+      });
+    } catch (error) {
+      // What a relying party does with a response it cannot accept: refuse it, and say so.
+      ctx.status = 400;
+      ctx.body = views.page(ctx, 'demo-result', {
+        error: (error as { error?: string }).error ?? 'invalid_response',
+        errorDescription: (error as Error).message,
+      });
+      return;
+    }
     const claims = tokens.claims();
     const logout = oidc.buildEndSessionUrl(await configuration(), {
       id_token_hint: tokens.id_token ?? '',

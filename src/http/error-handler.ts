@@ -7,6 +7,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../log.ts';
 import { BridgeError } from './errors.ts';
+import { requestLog } from './request-id.ts';
 import type { Views } from './views.ts';
 
 const GENERIC = 'Something went wrong on our side. Please try again.';
@@ -32,10 +33,15 @@ export function errorHandler(views: Views, log: Logger) {
             ? httpError.message
             : GENERIC;
 
+      // The request's own logger: its lines carry the request id and the sign-in's fields.
+      const lines = requestLog(ctx, log);
       if (status >= 500) {
-        log.error({ err: error, code, path: ctx.path }, 'request failed');
+        lines.error({ err: error, error_code: code, path: ctx.path }, 'request failed');
       } else {
-        log.info({ code, status, path: ctx.path, detail: known?.detail }, 'request refused');
+        lines.info(
+          { error_code: code, status, path: ctx.path, detail: known?.detail },
+          'request refused',
+        );
       }
 
       if (ctx.headerSent || !ctx.writable) return;

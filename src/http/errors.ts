@@ -101,6 +101,22 @@ export class NoPassRefused extends BridgeError {
   }
 }
 
+/**
+ * The NoPass server refused this portal's credentials (HTTP 401 or 403): the portal id or auth
+ * token is wrong or was revoked. Nothing a person can fix; an operator must.
+ */
+export class NoPassCredentialsRejected extends BridgeError {
+  constructor(options?: BridgeErrorOptions) {
+    super(
+      503,
+      'nopass_credentials_rejected',
+      'Sign-in is not available right now: NoPass did not accept this service. Please try ' +
+        'again later.',
+      options,
+    );
+  }
+}
+
 /** No portal registration yet: outbound NoPass calls cannot be authenticated. */
 export class PortalNotRegistered extends BridgeError {
   constructor(options?: BridgeErrorOptions) {

@@ -12,6 +12,7 @@ import { VIEWS_DIR } from './paths.ts';
 const FILES: Record<string, string> = {
   'bridge.css': 'text/css; charset=utf-8',
   'picture.js': 'text/javascript; charset=utf-8',
+  'registration.js': 'text/javascript; charset=utf-8',
 };
 
 const LOGO_TYPES: Record<string, string> = {

@@ -2,6 +2,7 @@
  * What the interaction flow needs from the rest of the bridge, passed in explicitly.
  */
 import type { Provider } from 'oidc-provider';
+import type { Metrics } from '../http/metrics.ts';
 import type { Logger } from '../log.ts';
 import type { NoPassClient } from '../nopass/types.ts';
 import type { Settings } from '../settings/index.ts';
@@ -15,7 +16,9 @@ export interface InteractionDeps {
   bus: Bus;
   settings: Settings;
   views: Views;
+  /** The root logger; request handlers log through the request's own (`requestLog`). */
   log: Logger;
+  metrics: Metrics;
   now: () => number;
   /** Where the simulator's phone page is, in quickstart mode only. */
   phoneUrl?: (userId: string) => string;

@@ -5,8 +5,12 @@
  */
 import type { Context } from 'koa';
 import { BridgeError } from '../http/errors.ts';
+import { bindLog, requestLog } from '../http/request-id.ts';
 import { authRef } from '../log.ts';
 import { interactionPath } from '../oidc/provider.ts';
+import { loginStatus } from '../state/login-status.ts';
+import { closeAbandoned } from './abandon.ts';
+import { showConsent } from './consent.ts';
 import type { InteractionDeps } from './deps.ts';
 import { loadInteraction } from './interaction.ts';
 import { startSignIn } from './start.ts';
@@ -27,15 +31,8 @@ export async function showInteraction(deps: InteractionDeps, ctx: Context): Prom
   const interaction = await loadInteraction(deps.provider, ctx);
 
   if (interaction.prompt.name !== 'login') {
-    // Only reached with prompt=consent: every client is first-party, so consent is given.
-    const grant = new deps.provider.Grant({
-      clientId: String(interaction.params.client_id),
-      accountId: interaction.session?.accountId,
-    });
-    if (typeof interaction.params.scope === 'string') grant.addOIDCScope(interaction.params.scope);
-    const grantId = await grant.save();
-    await deps.provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } });
-    ctx.respond = false;
+    // The consent prompt: a page for a third-party client, nothing for a first-party one.
+    await showConsent(deps, ctx, interaction);
     return;
   }
 
@@ -69,6 +66,7 @@ export async function showPicture(deps: InteractionDeps, ctx: Context): Promise<
     html(ctx, deps.views.page(ctx, 'login', { uid: interaction.uid, error: LOGIN_LOST }));
     return;
   }
+  bindLog(ctx, { auth_ref: authRef(login.authId) });
 
   const view = loginView(login, deps.now());
   if (view.status === 'approved' && view.next) {
@@ -82,7 +80,10 @@ export async function showPicture(deps: InteractionDeps, ctx: Context): Promise<
       uid: interaction.uid,
       userId: login.userId,
       view,
-      phoneUrl: deps.phoneUrl?.(login.userId),
+      // A social network sign-in shows NoPass's link to the network instead (social.ts).
+      social: login.social,
+      loginUrl: login.loginUrl,
+      phoneUrl: login.social === undefined ? deps.phoneUrl?.(login.userId) : undefined,
     }),
   );
 }
@@ -98,6 +99,7 @@ export async function completeSignIn(deps: InteractionDeps, ctx: Context): Promi
       'This sign-in is no longer in progress. Please start again.',
     );
   }
+  bindLog(ctx, { auth_ref: authRef(login.authId) });
 
   const consumed = await deps.store.consumeLogin(login.authId);
   if (!consumed.ok) {
@@ -117,10 +119,8 @@ export async function completeSignIn(deps: InteractionDeps, ctx: Context): Promi
   // The subject comes from the server-side record of whom NoPass approved, nothing else.
   const { userId } = consumed.login;
   await deps.store.recordSignIn(userId, deps.now());
-  deps.log.info(
-    { interaction_uid: interaction.uid, auth_ref: authRef(login.authId) },
-    'sign-in approved',
-  );
+  deps.metrics.signInsEnded.inc({ outcome: 'completed' });
+  requestLog(ctx, deps.log).info('sign-in approved');
   await deps.provider.interactionFinished(
     ctx.req,
     ctx.res,
@@ -133,7 +133,14 @@ export async function completeSignIn(deps: InteractionDeps, ctx: Context): Promi
 /** POST /interaction/:uid/cancel: the relying party gets access_denied with its state. */
 export async function cancelSignIn(deps: InteractionDeps, ctx: Context): Promise<void> {
   const interaction = await loadInteraction(deps.provider, ctx);
-  deps.log.info({ interaction_uid: interaction.uid }, 'sign-in cancelled');
+  // Counted as a sign-in that ended only when NoPass had started one that was still open.
+  const login = await deps.store.getLoginByInteraction(interaction.uid);
+  if (login) bindLog(ctx, { auth_ref: authRef(login.authId) });
+  if (login && loginStatus(login, deps.now()) === 'waiting') {
+    deps.metrics.signInsEnded.inc({ outcome: 'cancelled' });
+  }
+  closeAbandoned(deps, ctx, login, 'cancelled');
+  requestLog(ctx, deps.log).info('sign-in cancelled');
   await deps.provider.interactionFinished(
     ctx.req,
     ctx.res,

@@ -7,12 +7,18 @@
  *   …/events                     Server-Sent Events: new pictures and the verdict
  *   …/complete                   an approved sign-in finishes the OIDC interaction
  *   POST …/cancel                access_denied back to the relying party
+ *   …/register                   registration with NoPass (registration.ts), and
+ *   …/register/:id               the way back from it
+ *   POST …/social                RequestAuthorization through a social network (social.ts)
+ *   POST …/consent               Allow or Deny on the consent page (consent.ts), which the
+ *                                first address shows when the prompt is consent
  *
  * Everything sits under /interaction/:uid because the interaction cookie is scoped there.
  */
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { submitConsent } from './consent.ts';
 import type { InteractionDeps } from './deps.ts';
 import {
   cancelSignIn,
@@ -21,6 +27,13 @@ import {
   showPicture,
   submitUserId,
 } from './pages.ts';
+import {
+  registrationState,
+  returnFromRegistration,
+  showRegistration,
+  submitRegistration,
+} from './registration.ts';
+import { submitSocial } from './social.ts';
 import { streamEvents } from './stream.ts';
 
 export function createInteractionRouter(deps: InteractionDeps): Router {
@@ -41,5 +54,19 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
   router.get('/events', route(streamEvents));
   router.get('/complete', route(completeSignIn));
   router.post('/cancel', form, route(cancelSignIn));
+  router.post('/social', form, route(submitSocial));
+  router.post('/consent', form, route(submitConsent));
+  // A reload after a form was sent (the address bar then shows the form's target) lands back
+  // on the sign-in's start instead of a bare "not found".
+  for (const target of ['/login', '/cancel', '/social', '/consent']) {
+    router.get(target, (ctx) => {
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${encodeURIComponent(String(ctx.params.uid))}`);
+    });
+  }
+  router.get('/register', route(showRegistration));
+  router.post('/register', form, route(submitRegistration));
+  router.get('/register/:id', route(returnFromRegistration));
+  router.get('/register/:id/state', route(registrationState));
   return router;
 }

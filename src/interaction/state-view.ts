@@ -27,7 +27,10 @@ export function loginView(login: PendingLogin, now: number): LoginView {
     pictureSeq: login.pictureSeq,
     remainingMs: Math.max(0, login.pictureAt + login.nextChange - now),
   };
-  if (status === 'waiting') view.picture = `data:image/png;base64,${login.image}`;
+  // A social network sign-in with a link to the network shows no picture (picture.pug).
+  if (status === 'waiting' && login.loginUrl === undefined) {
+    view.picture = `data:image/png;base64,${login.image}`;
+  }
   if (status === 'refused' && login.reason) view.reason = login.reason;
   if (status === 'approved') view.next = `${interactionPath(login.interactionUid)}/complete`;
   return view;

@@ -16,7 +16,9 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import { StoreUnavailable } from '../http/errors.ts';
-import type { PendingLogin } from '../state/types.ts';
+import { bindLog, requestLog } from '../http/request-id.ts';
+import { authRef } from '../log.ts';
+import type { LoginEvent, PendingLogin } from '../state/types.ts';
 import type { InteractionDeps } from './deps.ts';
 import { InteractionNotFound, loadInteraction } from './interaction.ts';
 import { loginView, type LoginView } from './state-view.ts';
@@ -61,7 +63,7 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
       return;
     }
     if (!(error instanceof StoreUnavailable)) throw error;
-    deps.log.warn({ err: error }, 'event stream deferred: store unavailable');
+    requestLog(ctx, deps.log).warn({ err: error }, 'event stream deferred: store unavailable');
     answerOnce(ctx, COME_BACK);
     return;
   }
@@ -70,6 +72,8 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
     return;
   }
   const { authId } = first;
+  bindLog(ctx, { auth_ref: authRef(authId) });
+  const log = requestLog(ctx, deps.log);
 
   const stream = new PassThrough();
   eventStreamHeaders(ctx);
@@ -79,10 +83,20 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
   let closed = false;
   let deadlineTimer: NodeJS.Timeout | undefined;
   let lastSent = '';
+  let lastStatus = '';
+  // How soon to reconnect after a dropped connection: sent with the first message, in the same
+  // write (one system call fewer on every stream).
+  let preamble = 'retry: 2000\n\n';
+  const send = (text: string): void => {
+    stream.write(preamble + text);
+    preamble = '';
+  };
+  deps.metrics.eventStreams.inc();
 
   const close = (): void => {
     if (closed) return;
     closed = true;
+    deps.metrics.eventStreams.dec();
     deps.closing?.removeEventListener('abort', shutDown);
     unsubscribe();
     clearInterval(heartbeat);
@@ -96,21 +110,28 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
     try {
       login = await deps.store.getLogin(authId);
     } catch (error) {
-      deps.log.warn({ err: error, interaction_uid: interaction.uid }, 'event stream read failed');
+      log.warn({ err: error }, 'event stream read failed');
       return;
     }
     if (closed) return;
     if (!login) {
       // State lost (expired record): the page offers to start again.
-      stream.write(LOST);
+      send(LOST);
       close();
       return;
     }
     const now = deps.now();
     const view = loginView(login, now);
     const text = message(view);
-    if (text !== lastSent) stream.write(text);
+    if (text !== lastSent) send(text);
     lastSent = text;
+    // A sign-in this page watched run out of time. Counted here, where it is seen happen: an
+    // expiry is derived from the clock, and no other part of the bridge is there at that moment.
+    if (view.status === 'expired' && lastStatus === 'waiting') {
+      deps.metrics.signInsEnded.inc({ outcome: 'expired' });
+      log.info('sign-in expired');
+    }
+    lastStatus = view.status;
     if (view.status !== 'waiting') {
       close();
       return;
@@ -120,7 +141,15 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
     deadlineTimer.unref();
   };
 
-  const unsubscribe = deps.bus.subscribe(authId, () => void push());
+  const heard = (event: LoginEvent): void => {
+    // The callback's request id, possibly another instance's: what joins its log line to this
+    // page's. Verdicts are info; pictures change every few seconds, so they are debug.
+    const fields = { event_kind: event.kind, callback_request_id: event.requestId };
+    if (event.kind === 'verdict') log.info(fields, 'login event received');
+    else log.debug(fields, 'login event received');
+    void push();
+  };
+  const unsubscribe = deps.bus.subscribe(authId, heard);
   const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
   const shutDown = (): void => {
@@ -129,6 +158,5 @@ export async function streamEvents(deps: InteractionDeps, ctx: Context): Promise
   };
   deps.closing?.addEventListener('abort', shutDown, { once: true });
   ctx.req.on('close', close);
-  stream.write('retry: 2000\n\n');
   await push();
 }

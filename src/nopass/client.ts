@@ -6,14 +6,20 @@
  * took. The wire itself, headers and envelope, lives in envelope.ts alone.
  */
 import { performance } from 'node:perf_hooks';
-import { BridgeError, NoPassRefused, PortalNotRegistered } from '../http/errors.ts';
+import {
+  BridgeError,
+  NoPassCredentialsRejected,
+  NoPassRefused,
+  PortalNotRegistered,
+} from '../http/errors.ts';
+import type { Metrics } from '../http/metrics.ts';
 import type { Logger } from '../log.ts';
 import { closeAuthSession } from './close-auth-session.ts';
 import { deleteInitialPortal } from './delete-initial-portal.ts';
 import { createSender, type PortalCredentials } from './envelope.ts';
 import { preRegisterUser } from './pre-register-user.ts';
 import { requestAuthorization } from './request-authorization.ts';
-import type { NoPassClient } from './types.ts';
+import type { CallContext, NoPassClient } from './types.ts';
 
 export type { PortalCredentials };
 
@@ -28,6 +34,8 @@ export interface NoPassClientOptions {
   /** Budget for one attempt of one call. */
   timeoutMs: number;
   log: Logger;
+  /** Where each call's duration is counted, by operation and outcome. */
+  metrics?: Metrics;
   /** Largest answer read, in bytes; larger ones fail as `NoPassUnavailable`. */
   maxReplyBytes?: number;
 }
@@ -57,32 +65,47 @@ export function createNoPassClient(options: NoPassClientOptions): NoPassClient {
     maxReplyBytes: options.maxReplyBytes,
   });
 
-  async function run<T>(op: string, call: (portal: PortalCredentials) => Promise<T>): Promise<T> {
+  async function run<T>(
+    op: string,
+    context: CallContext | undefined,
+    call: (portal: PortalCredentials) => Promise<T>,
+  ): Promise<T> {
+    const lines = context?.log ?? log;
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
+    const observe = (outcome: string): void =>
+      options.metrics?.nopassCallSeconds.observe(
+        { operation: op, outcome },
+        (performance.now() - started) / 1000,
+      );
     try {
       const portal = await options.credentials();
       if (!portal) throw new PortalNotRegistered({ detail: `${op}: no portal registration yet` });
       const value = await call(portal);
-      log.debug({ nopass_op: op, outcome: 'ok', duration_ms: elapsed() }, 'nopass call');
+      observe('ok');
+      lines.debug({ nopass_op: op, outcome: 'ok', duration_ms: elapsed() }, 'nopass call');
       return value;
     } catch (error) {
-      const fields = { nopass_op: op, duration_ms: elapsed(), ...failureFields(error) };
-      if (error instanceof NoPassRefused) log.info(fields, 'nopass call refused');
-      else if (error instanceof BridgeError) log.warn(fields, 'nopass call failed');
-      else log.error(fields, 'nopass call failed');
+      const failure = failureFields(error);
+      observe(String(failure.outcome));
+      const fields = { nopass_op: op, duration_ms: elapsed(), ...failure };
+      if (error instanceof NoPassCredentialsRejected) {
+        lines.error(fields, 'nopass rejected the portal credentials');
+      } else if (error instanceof NoPassRefused) lines.info(fields, 'nopass call refused');
+      else if (error instanceof BridgeError) lines.warn(fields, 'nopass call failed');
+      else lines.error(fields, 'nopass call failed');
       throw error;
     }
   }
 
   return {
-    requestAuthorization: (request) =>
-      run('RequestAuthorization', (portal) => requestAuthorization(send, portal, request)),
-    preRegisterUser: (request) =>
-      run('PreRegisterUser', (portal) => preRegisterUser(send, portal, request)),
-    deleteInitialPortal: (userId) =>
-      run('DeleteInitialPortal', (portal) => deleteInitialPortal(send, portal, userId)),
-    closeAuthSession: (authId) =>
-      run('CloseAuthSession', (portal) => closeAuthSession(send, portal, authId)),
+    requestAuthorization: (request, context) =>
+      run('RequestAuthorization', context, (portal) => requestAuthorization(send, portal, request)),
+    preRegisterUser: (request, context) =>
+      run('PreRegisterUser', context, (portal) => preRegisterUser(send, portal, request)),
+    deleteInitialPortal: (userId, context) =>
+      run('DeleteInitialPortal', context, (portal) => deleteInitialPortal(send, portal, userId)),
+    closeAuthSession: (authId, context) =>
+      run('CloseAuthSession', context, (portal) => closeAuthSession(send, portal, authId)),
   };
 }

@@ -12,7 +12,7 @@
  */
 import got, { RequestError, type Response } from 'got';
 import { z } from 'zod';
-import { NoPassRefused, NoPassUnavailable } from '../http/errors.ts';
+import { NoPassCredentialsRejected, NoPassRefused, NoPassUnavailable } from '../http/errors.ts';
 import { canonicalKeys, describeIssues, vocabularyOf } from './casing.ts';
 
 /** Largest answer read; NoPass answers are a picture of a few kilobytes plus a few strings. */
@@ -99,6 +99,12 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; wh
 function readEnvelope(op: string, status: number, text: string): Envelope {
   // A server error is an outage whatever its body says.
   if (status >= 500) throw unavailable(op, `HTTP ${status}`);
+  if (status === 401 || status === 403) {
+    // Whatever the body: the server does not accept this portal at all: an operator's problem, not the user's.
+    throw new NoPassCredentialsRejected({
+      detail: `${op}: HTTP ${status}, portal credentials rejected (NOPASS_PORTAL_ID/NOPASS_AUTH_TOKEN or the stored registration)`,
+    });
+  }
 
   const parsed = parseJson(text);
   if (!parsed.ok) throw unavailable(op, `HTTP ${status}, ${parsed.why}`);

@@ -7,6 +7,7 @@
  * times out, answers 5xx or answers something unreadable; `NoPassRefused` when it answers with
  * an `errors` array; `PortalNotRegistered` when there are no portal credentials yet.
  */
+import type { Logger } from '../log.ts';
 
 export interface AuthorizationRequest {
   userId: string;
@@ -37,10 +38,21 @@ export interface UserRegistrationStarted {
   registerLink: string;
 }
 
+/** What a call is made for: its log line then carries the request's and sign-in's fields. */
+export interface CallContext {
+  log?: Logger;
+}
+
 export interface NoPassClient {
-  requestAuthorization(request: AuthorizationRequest): Promise<AuthorizationStarted>;
-  preRegisterUser(request: UserRegistrationRequest): Promise<UserRegistrationStarted>;
+  requestAuthorization(
+    request: AuthorizationRequest,
+    context?: CallContext,
+  ): Promise<AuthorizationStarted>;
+  preRegisterUser(
+    request: UserRegistrationRequest,
+    context?: CallContext,
+  ): Promise<UserRegistrationStarted>;
   /** Returns NoPass's deletion session id. */
-  deleteInitialPortal(userId: string): Promise<string>;
-  closeAuthSession(authId: string): Promise<string>;
+  deleteInitialPortal(userId: string, context?: CallContext): Promise<string>;
+  closeAuthSession(authId: string, context?: CallContext): Promise<string>;
 }

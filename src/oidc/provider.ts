@@ -4,7 +4,7 @@
  * bridge's policy: where interactions go, which claims exist, how long things live, where state
  * is kept, and how errors look.
  */
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
 import { Provider } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Views } from '../http/views.ts';
@@ -12,6 +12,14 @@ import type { Store } from '../state/types.ts';
 import { createFindAccount } from './account.ts';
 import { providerAdapter } from './adapter.ts';
 import type { ClientRegistry } from './client-registry.ts';
+import {
+  createLoadExistingGrant,
+  EXTRA_CLIENT_METADATA,
+  keepOfflineAccess,
+  validateExtraClientMetadata,
+} from './grants.ts';
+import { backchannelFetch } from './logout.ts';
+import { INTROSPECTION, REFRESH_POLICY, REVOCATION, TOKEN_TTL } from './tokens.ts';
 
 export interface ProviderDeps {
   issuer: string;
@@ -24,29 +32,12 @@ export interface ProviderDeps {
   views: Views;
 }
 
+/** How long a browser stays signed in at the bridge without signing in again, in seconds. */
+export const SESSION_TTL_S = 14 * 24 * 3600;
+
 /** Every interaction page lives under this path so each sees the interaction cookie. */
 export function interactionPath(uid: string): string {
   return `/interaction/${uid}`;
-}
-
-/**
- * Grants every scope and claim the client asked for. The bridge has no consent screen: every
- * registered client is treated as first-party, the way an organisation's own applications are.
- */
-async function grantEverythingRequested(ctx: KoaContextWithOIDC) {
-  const { oidc } = ctx;
-  const { client, session, params } = oidc;
-  if (!client || !session?.accountId) return undefined;
-
-  const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-  const grant =
-    (grantId ? await oidc.provider.Grant.find(grantId) : undefined) ??
-    new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-
-  if (typeof params?.scope === 'string') grant.addOIDCScope(params.scope);
-  for (const claim of oidc.requestParamClaims ?? []) grant.addOIDCClaims([claim]);
-  await grant.save();
-  return grant;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -56,14 +47,27 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: { keys: deps.signingKeys },
     cookies: { keys: deps.cookieKeys },
     findAccount: createFindAccount(deps.store),
+    // Only what the user directory can hold (oidc/account.ts): discovery's claims_supported
+    // and scopes_supported come from here, so a relying party is promised nothing more.
     claims: {
       openid: ['sub'],
-      profile: ['preferred_username'],
+      profile: ['name', 'given_name', 'family_name', 'locale', 'picture', 'preferred_username'],
+      email: ['email', 'email_verified'],
+      phone: ['phone_number', 'phone_number_verified'],
     },
     // Several widely used relying parties read claims from the ID token and never call
     // userinfo, so the claims of granted scopes go into the ID token too.
     conformIdTokenClaims: false,
-    loadExistingGrant: grantEverythingRequested,
+    // First-party clients are granted what they ask for; third parties see the consent page
+    // (grants.ts). `first_party` and `resource_server` are the bridge's own client metadata.
+    loadExistingGrant: createLoadExistingGrant(deps.store),
+    extraClientMetadata: {
+      properties: [...EXTRA_CLIENT_METADATA],
+      validator: validateExtraClientMetadata,
+    },
+    // Refresh tokens, rotation and reuse, revocation and introspection: tokens.ts.
+    ...REFRESH_POLICY,
+    fetch: backchannelFetch,
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: {
@@ -80,24 +84,19 @@ export function createProvider(deps: ProviderDeps): Provider {
           });
         },
       },
-      revocation: {
-        enabled: true,
-        // A client revokes only its own tokens; anything else is answered as if done
-        // (RFC 7009) without touching the token.
-        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
-      },
+      // Logout tokens to every relying party of an ended session that registered a
+      // `backchannel_logout_uri`, with `sid` where it asked for it (logout.ts).
+      backchannelLogout: { enabled: true },
+      revocation: REVOCATION,
+      introspection: INTROSPECTION,
     },
     interactions: {
       url: (_ctx, interaction) => interactionPath(interaction.uid),
     },
     ttl: {
-      AccessToken: 3600,
-      AuthorizationCode: 60,
-      IdToken: 3600,
+      ...TOKEN_TTL,
       Interaction: 3600,
-      Session: 14 * 24 * 3600,
-      Grant: 14 * 24 * 3600,
-      RefreshToken: 14 * 24 * 3600,
+      Session: SESSION_TTL_S,
     },
     renderError: (ctx, out) => {
       ctx.type = 'html';
@@ -111,5 +110,6 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+  keepOfflineAccess(provider);
   return provider;
 }

@@ -3,6 +3,10 @@
  * a message naming the setting; in production (`NODE_ENV=production`) a missing safety-relevant
  * setting does too. The names are the ones in the README's configuration table.
  */
+import { registrationSettings, type RegistrationSettings } from './registration.ts';
+import { socialSettings } from './social.ts';
+import type { SocialNetwork } from '../state/types.ts';
+import type { LogFormat } from '../log.ts';
 
 export interface Settings {
   port: number;
@@ -28,6 +32,10 @@ export interface Settings {
   jwksFile: string | undefined;
   trustProxy: boolean;
   logLevel: string;
+  /** `LOG_FORMAT`; undefined means readable lines in the quickstart at a terminal, else JSON. */
+  logFormat: LogFormat | undefined;
+  /** Bearer token a scraper must present at /metrics; undefined leaves /metrics open. */
+  metricsToken: string | undefined;
   /** True when anything was generated or embedded for a newcomer's first run. */
   quickstart: boolean;
   /** Lifetime of a pending login, as the vendor's sample uses. */
@@ -37,6 +45,10 @@ export interface Settings {
   /** Timeout of one outbound NoPass call. */
   nopassTimeoutMs: number;
   branding: Branding;
+  /** Registration from the hosted pages and its policy (settings/registration.ts). */
+  registration: RegistrationSettings;
+  /** `NOPASS_SOCIAL`: social networks offered on the user id page (settings/social.ts). */
+  social: SocialNetwork[];
 }
 
 /** How the hosted pages present the organisation running the bridge. */
@@ -102,6 +114,29 @@ export class SettingsError extends Error {
 type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+
+function logFormat(env: Env): LogFormat | undefined {
+  const raw = env.LOG_FORMAT?.trim().toLowerCase();
+  if (!raw) return undefined;
+  if (!(LOG_FORMATS as readonly string[]).includes(raw)) {
+    throw new SettingsError('LOG_FORMAT', `expected json or pretty, got "${env.LOG_FORMAT}"`);
+  }
+  return raw as LogFormat;
+}
+
+function metricsToken(env: Env): string | undefined {
+  const raw = env.METRICS_TOKEN?.trim();
+  if (!raw) return undefined;
+  // It travels in an Authorization header: printable, no spaces, and long enough to resist guessing.
+  if (raw.length < 16 || raw.length > 256 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new SettingsError(
+      'METRICS_TOKEN',
+      'expected 16 to 256 printable characters without spaces',
+    );
+  }
+  return raw;
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -252,6 +287,14 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const issuer = url(env, 'ISSUER') ?? `http://localhost:${port}`;
+  if (new URL(issuer).pathname !== '/') {
+    // oidc-provider builds its endpoints from the root of the host, so a path in the issuer
+    // would advertise endpoints that do not exist.
+    throw new SettingsError(
+      'ISSUER',
+      'must be the root of its host, without a path (for example https://login.example.com)',
+    );
+  }
   const nopassServerUrl = url(env, 'NOPASS_SERVER_URL');
   const redis = redisSettings(env);
   const cookieKeys = list(env, 'COOKIE_KEYS');
@@ -285,6 +328,26 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
     }
   }
 
+  if (cookieKeys?.some((key) => key.length < 32)) {
+    throw new SettingsError('COOKIE_KEYS', 'each key must be at least 32 characters');
+  }
+  if (nopassServerUrl !== undefined && portalId === undefined) {
+    // Outside the quickstart the NoPass server checks these during portal registration, so
+    // made-up values could never work.
+    for (const [name, value] of [
+      ['NOPASS_ADMIN_ID', adminId],
+      ['NOPASS_S_CODE', sCode],
+    ] as const) {
+      if (value === undefined) {
+        throw new SettingsError(
+          name,
+          'is required with NOPASS_SERVER_URL (the admin login and S-code you give NoPass when ' +
+            'registering the portal), unless NOPASS_PORTAL_ID and NOPASS_AUTH_TOKEN are set',
+        );
+      }
+    }
+  }
+
   if (production) {
     const missing: [string, unknown][] = [
       ['NOPASS_SERVER_URL', nopassServerUrl],
@@ -296,13 +359,15 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
     if (portalId === undefined) {
       missing.push(['NOPASS_ADMIN_ID', adminId], ['NOPASS_S_CODE', sCode]);
     }
-    for (const [name, value] of missing) {
-      if (value === undefined) {
-        throw new SettingsError(name, 'is required when NODE_ENV=production');
-      }
-    }
-    if (cookieKeys?.some((key) => key.length < 32)) {
-      throw new SettingsError('COOKIE_KEYS', 'each key must be at least 32 characters');
+    // Every missing setting at once, so one restart is enough to fix them all.
+    const names = missing.filter(([, value]) => value === undefined).map(([name]) => name);
+    if (names.length > 0) {
+      const [first] = names as [string];
+      throw new SettingsError(
+        first,
+        `${names.length > 1 ? `(and ${names.slice(1).join(', ')}) ` : ''}` +
+          `${names.length > 1 ? 'are' : 'is'} required when NODE_ENV=production`,
+      );
     }
     if (!issuer.startsWith('https://')) {
       throw new SettingsError('ISSUER', 'must be an https URL when NODE_ENV=production');
@@ -327,10 +392,14 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
     jwksFile: env.JWKS_FILE?.trim() || undefined,
     trustProxy: flag(env, 'TRUST_PROXY'),
     logLevel,
+    logFormat: logFormat(env),
+    metricsToken: metricsToken(env),
     quickstart: nopassServerUrl === undefined,
     loginTtlMs: integer(env, 'LOGIN_TTL_MS', 360_000, 10_000, 3_600_000),
     pictureGraceMs: integer(env, 'PICTURE_GRACE_MS', 5_000, 0, 600_000),
     nopassTimeoutMs: integer(env, 'NOPASS_TIMEOUT_MS', 10_000, 100, 120_000),
     branding: branding(env),
+    registration: registrationSettings(env),
+    social: socialSettings(env),
   };
 }

@@ -6,8 +6,14 @@
  *   POST   /portals                  {webUrl, adminId, sCode, name?} → {portalId, authToken}, 502
  *   GET    /portals                  registered portals and their users (no tokens)
  *   POST   /users                    {userId, portalId?}: every portal when portalId is omitted
+ *   POST   /users/:userId/update     {updates, portalId?, sendPortalId?}: sends UpdateUser
+ *   POST   /users/:userId/delete     {portalId?, sendPortalId?}: sends DeleteUser, forgets the user
+ *   GET    /registrations            registrations started by PreRegisterUser, oldest first
+ *   POST   /registrations/:otp/complete   {details?, skipValidation?}: the app's part (see
+ *                                    user-accounts.ts) → {status, validateStatus, confirmStatus}
  *   GET    /auths?userId=&status=    authentications, oldest first; filters are optional
- *   POST   /auths/:authId/approve    sends AuthorizedUser → {portalStatus}
+ *   POST   /auths/:authId/approve    {userId?}: sends AuthorizedUser (naming userId for a social
+ *                                    network sign-in) → {portalStatus}
  *   POST   /auths/:authId/refuse     {reason?}, sends AuthorizedUser → {portalStatus}
  *   POST   /auths/:authId/picture    rotates now (UpdatePicture) → {portalStatus, pictureSeq}
  *   GET | POST | DELETE /faults      read, set or reset the fault knobs (faults.ts)
@@ -17,9 +23,17 @@ import { bodyParser } from '@koa/bodyparser';
 import { Router } from '@koa/router';
 import { decide, DEFAULT_REFUSAL, findAuth, rotatePicture } from './auth-sessions.ts';
 import { activeFaults, noFaults, updateFaults } from './faults.ts';
-import { bodyObject, optionalText, Problem, requiredText } from './http.ts';
+import { isJsonObject } from './casing.ts';
+import { bodyObject, optionalBoolean, optionalText, Problem, requiredText } from './http.ts';
 import { registerPortal, PortalRegistrationError } from './portal-registration.ts';
-import type { AuthSession, SimulatorCore } from './state.ts';
+import type { AuthSession, RegistrationData, SimulatorCore } from './state.ts';
+import {
+  completeRegistration,
+  findPortal,
+  findRegistration,
+  sendDeleteUser,
+  sendUpdateUser,
+} from './user-accounts.ts';
 
 /** How the control API shows an authentication. */
 export interface AuthView {
@@ -32,6 +46,8 @@ export interface AuthView {
   status: AuthSession['status'];
   reason?: string;
   closed: boolean;
+  /** For a social network sign-in: which network. */
+  social?: AuthSession['social'];
 }
 
 const STATUSES: readonly string[] = ['waiting', 'approved', 'refused', 'stopped'];
@@ -84,6 +100,61 @@ export function controlRouter(sim: SimulatorCore): Router {
     ctx.body = { userId, portalId: portalId ?? null };
   });
 
+  router.post('/users/:userId/update', async (ctx) => {
+    const body = bodyObject(ctx.request.body);
+    const updates = body.updates;
+    if (!isJsonObject(updates)) throw new Problem(400, 'updates must be an object.');
+    const portal = findPortal(sim, optionalText(body, 'portalId', { max: 256 }));
+    const sendPortalId = optionalText(body, 'sendPortalId', { max: 256, allowEmpty: true });
+    const reply = await sendUpdateUser(
+      sim,
+      portal,
+      userIdParam(ctx.params.userId),
+      updates,
+      sendPortalId,
+    );
+    ctx.body = { portalStatus: reply.status, portalBody: reply.body ?? null };
+  });
+
+  router.post('/users/:userId/delete', async (ctx) => {
+    const body = bodyObject(ctx.request.body);
+    const portal = findPortal(sim, optionalText(body, 'portalId', { max: 256 }));
+    const sendPortalId = optionalText(body, 'sendPortalId', { max: 256, allowEmpty: true });
+    const reply = await sendDeleteUser(sim, portal, userIdParam(ctx.params.userId), sendPortalId);
+    ctx.body = { portalStatus: reply.status, portalBody: reply.body ?? null };
+  });
+
+  router.get('/registrations', (ctx) => {
+    ctx.body = [...sim.registrations.values()].map((registration) => ({
+      otp: registration.otp,
+      portalId: registration.portalId,
+      userId: registration.userId,
+      redirectUrl: registration.redirectUrl,
+      data: registration.data,
+      status: registration.status,
+    }));
+  });
+
+  router.post('/registrations/:otp/complete', async (ctx) => {
+    const registration = findRegistration(sim, ctx.params.otp);
+    const body = bodyObject(ctx.request.body);
+    const given = body.details;
+    if (given !== undefined && given !== null && !isJsonObject(given)) {
+      throw new Problem(400, 'details must be an object.');
+    }
+    const details: RegistrationData & { profileImageUrl?: string } = {};
+    for (const field of DETAIL_FIELDS) {
+      const value = isJsonObject(given)
+        ? optionalText(given, field, { max: 2084, allowEmpty: true })
+        : undefined;
+      if (value !== undefined) details[field] = value;
+    }
+    ctx.body = await completeRegistration(sim, registration, {
+      details,
+      skipValidation: optionalBoolean(body, 'skipValidation') ?? false,
+    });
+  });
+
   router.get('/auths', (ctx) => {
     const { userId, status } = ctx.query;
     if (Array.isArray(userId) || Array.isArray(status)) {
@@ -99,7 +170,10 @@ export function controlRouter(sim: SimulatorCore): Router {
   });
 
   router.post('/auths/:authId/approve', async (ctx) => {
-    const reply = await decide(sim, findAuth(sim, ctx.params.authId), true, '');
+    const auth = findAuth(sim, ctx.params.authId);
+    // A social network sign-in is approved as the user named here, if any.
+    const userId = optionalText(bodyObject(ctx.request.body), 'userId', { max: 36 });
+    const reply = await decide(sim, auth, true, '', userId);
     ctx.body = { portalStatus: reply.status };
   });
 
@@ -143,6 +217,14 @@ export function controlRouter(sim: SimulatorCore): Router {
   return router;
 }
 
+/** Details the app may change before finishing a registration. */
+const DETAIL_FIELDS = ['givenName', 'surName', 'phoneNumber', 'email', 'profileImageUrl'] as const;
+
+function userIdParam(userId: string | undefined): string {
+  if (!userId || userId.length > 36) throw new Problem(400, 'userId must be 1 to 36 characters.');
+  return userId;
+}
+
 function view(auth: AuthSession): AuthView {
   return {
     authId: auth.authId,
@@ -154,5 +236,6 @@ function view(auth: AuthSession): AuthView {
     status: auth.status,
     ...(auth.reason === undefined ? {} : { reason: auth.reason }),
     closed: auth.closedAt !== undefined,
+    ...(auth.social === undefined ? {} : { social: auth.social }),
   };
 }

@@ -4,7 +4,8 @@
  * They are set through the control API and apply until reset.
  *
  * Latency, failures and malformed replies affect the four server operations only; dropped and
- * repeated callbacks affect UpdatePicture and AuthorizedUser only.
+ * repeated callbacks affect UpdatePicture and AuthorizedUser only. `autoApprove` plays a phone
+ * that approves every sign-in at once, for load tests and benchmarks.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Middleware } from 'koa';
@@ -33,6 +34,8 @@ export interface Faults {
   nextChangeMs: number | null;
   /** Overrides the number of pictures per authentication. */
   maxPictures: number | null;
+  /** Whether every authentication is approved as soon as RequestAuthorization has answered. */
+  autoApprove: boolean;
 }
 
 /** Knobs that change nothing. */
@@ -45,6 +48,7 @@ export function noFaults(): Faults {
     repeatCallbacks: false,
     nextChangeMs: null,
     maxPictures: null,
+    autoApprove: false,
   };
 }
 
@@ -75,6 +79,7 @@ export function updateFaults(current: Faults, input: JsonObject): Faults {
     repeatCallbacks: optionalBoolean(input, 'repeatCallbacks') ?? current.repeatCallbacks,
     nextChangeMs: override(input, 'nextChangeMs', 10, 3_600_000, current.nextChangeMs),
     maxPictures: override(input, 'maxPictures', 1, 1000, current.maxPictures),
+    autoApprove: optionalBoolean(input, 'autoApprove') ?? current.autoApprove,
   };
 }
 

@@ -5,8 +5,11 @@
  *
  * - the four server operations a portal calls (server-api.ts, operations/),
  * - the calls it makes to portals: the registration handshake, UpdatePicture, AuthorizedUser,
- *   DeleteUser (portal-registration.ts, auth-sessions.ts, portal-calls.ts),
- * - the phone page a person uses to approve or refuse (phone.ts),
+ *   and the app's part of a user's account: ValidateUserRegistration, ConfirmUserRegistration,
+ *   UpdateUser, DeleteUser (portal-registration.ts, auth-sessions.ts, user-accounts.ts,
+ *   portal-calls.ts),
+ * - the phone page a person uses to approve or refuse (phone.ts), and the social network
+ *   sign-in page a social RequestAuthorization's `loginUrl` leads to (social.ts),
  * - the control API for tests and scripts, with fault knobs (control.ts, faults.ts).
  *
  * Everything lives in memory; `close()` stops every timer and in-flight call.
@@ -22,6 +25,7 @@ import { httpUrl, jsonErrors, notFound } from './http.ts';
 import { phoneRouter } from './phone.ts';
 import { registerPortal, type PortalRegistrationInput } from './portal-registration.ts';
 import { serverApiRouter } from './server-api.ts';
+import { socialRouter } from './social.ts';
 import type { SimulatorCore } from './state.ts';
 
 export { PortalRegistrationError } from './portal-registration.ts';
@@ -67,7 +71,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   app.silent = true;
   app.use(jsonErrors(sim.log));
   app.use(notFound);
-  for (const router of [serverApiRouter(sim), controlRouter(sim), phoneRouter(sim)]) {
+  const routers = [serverApiRouter(sim), controlRouter(sim), phoneRouter(sim), socialRouter(sim)];
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

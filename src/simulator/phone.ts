@@ -1,7 +1,9 @@
 /**
  * The pages a person uses: `/phone` plays the NoPass app (type a user id, see the sign-ins
  * waiting for it with their current picture, approve or refuse), and `/register/<otp>` is where
- * a registration link leads. Plain HTML forms, no script, so it works on any phone.
+ * a registration link leads: it shows the details the site sent, lets the person change them
+ * as they would in the app, and finishes the registration (user-accounts.ts), after which the
+ * browser goes back to the site. Plain HTML forms, no script, so it works on any phone.
  */
 import { fileURLToPath } from 'node:url';
 import { bodyParser } from '@koa/bodyparser';
@@ -11,6 +13,7 @@ import { compileFile } from 'pug';
 import { decide, DEFAULT_REFUSAL, findAuth } from './auth-sessions.ts';
 import { baseUrl, bodyObject, optionalText, Problem } from './http.ts';
 import type { SimulatorCore } from './state.ts';
+import { completeRegistration } from './user-accounts.ts';
 
 const VIEWS = fileURLToPath(new URL('../../views/simulator/', import.meta.url));
 const phonePage = compileFile(`${VIEWS}phone.pug`);
@@ -73,11 +76,41 @@ export function phoneRouter(sim: SimulatorCore): Router {
   router.get('/register/:otp', (ctx) => {
     const registration = sim.registrations.get(ctx.params.otp ?? '');
     if (!registration) ctx.status = 404;
+    else allowFormRedirects(ctx);
     ctx.type = 'html';
     ctx.body = registerPage({
       title: 'Register',
       registration,
       portalName: registration && sim.portals.get(registration.portalId)?.name,
+    });
+  });
+
+  router.post('/register/:otp', form, async (ctx) => {
+    const registration = sim.registrations.get(ctx.params.otp ?? '');
+    if (!registration || registration.status !== 'started') {
+      ctx.status = registration ? 409 : 404;
+      ctx.type = 'html';
+      ctx.body = registerPage({ title: 'Register', registration, done: registration?.status });
+      return;
+    }
+    const body = bodyObject(ctx.request.body);
+    const details: Record<string, string> = {};
+    for (const field of ['givenName', 'surName', 'phoneNumber', 'email'] as const) {
+      details[field] = optionalText(body, field, { max: 2084, allowEmpty: true }) ?? '';
+    }
+    const outcome = await completeRegistration(sim, registration, { details });
+    if (outcome.status === 'confirmed') {
+      ctx.status = 303;
+      ctx.redirect(registration.redirectUrl);
+      return;
+    }
+    allowFormRedirects(ctx);
+    ctx.type = 'html';
+    ctx.body = registerPage({
+      title: 'Register',
+      registration,
+      portalName: sim.portals.get(registration.portalId)?.name,
+      done: outcome.status,
     });
   });
 
@@ -119,10 +152,25 @@ function singleQuery(ctx: Context, name: string): string | undefined {
   return value;
 }
 
+/**
+ * Lets a page's form lead to other sites: a finished registration redirects the submission to
+ * the portal, which may redirect it on (to the relying party that started the sign-in), and
+ * browsers apply `form-action` to every step of that chain.
+ */
+function allowFormRedirects(ctx: Context): void {
+  (ctx.state as { formRedirects?: boolean }).formRedirects = true;
+}
+
 /** Headers of every page: nothing but inline styles and data: pictures may load. */
-const pageHeaders: Middleware = async (ctx, next) => {
+export const pageHeaders: Middleware = async (ctx, next) => {
   await next();
-  ctx.set('Content-Security-Policy', PAGE_CSP);
+  const redirects = (ctx.state as { formRedirects?: boolean }).formRedirects;
+  ctx.set(
+    'Content-Security-Policy',
+    redirects
+      ? PAGE_CSP.replace("form-action 'self'", "form-action 'self' http: https:")
+      : PAGE_CSP,
+  );
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
   ctx.set('Cache-Control', 'no-store');

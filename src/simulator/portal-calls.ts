@@ -14,6 +14,9 @@ export type PortalOp =
   | 'ConfirmRegistration'
   | 'UpdatePicture'
   | 'AuthorizedUser'
+  | 'ValidateUserRegistration'
+  | 'ConfirmUserRegistration'
+  | 'UpdateUser'
   | 'DeleteUser';
 
 /** What came back from a portal. */

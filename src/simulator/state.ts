@@ -44,17 +44,42 @@ export interface AuthSession {
   reason?: string;
   /** Set once the portal called CloseAuthSession for it. */
   closedAt?: number;
+  /**
+   * Set for a social network sign-in: `userId` is then '' and the person names the user on the
+   * social sign-in page (social.ts), which the approval sends to the portal.
+   */
+  social?: 'google' | 'facebook';
   createdAt: number;
   /** The pending rotation, if any. */
   timer?: NodeJS.Timeout;
 }
 
-/** A user registration started by PreRegisterUser, waiting for the app (which is not simulated). */
+/** The details a portal sent with PreRegisterUser (`data`), as the app would show them. */
+export interface RegistrationData {
+  givenName?: string;
+  surName?: string;
+  phoneNumber?: string;
+  email?: string;
+}
+
+/**
+ * Where a user registration stands: `started` by PreRegisterUser, then, once the app's part is
+ * played (user-accounts.ts), `confirmed` when the portal accepted both ValidateUserRegistration
+ * and ConfirmUserRegistration, `refused` when it answered the first with false, or `failed`
+ * when it answered either with an error.
+ */
+export type RegistrationStatus = 'started' | 'confirmed' | 'refused' | 'failed';
+
+/** A user registration started by PreRegisterUser, waiting for the app's part. */
 export interface UserRegistration {
   otp: string;
   portalId: string;
   userId: string;
   redirectUrl: string;
+  /** The link the portal was given; ConfirmUserRegistration sends it back. */
+  registerLink: string;
+  data: RegistrationData;
+  status: RegistrationStatus;
   createdAt: number;
 }
 

@@ -15,26 +15,37 @@ export function withPicture(
   const status = loginStatus(login, now);
   if (status === 'expired') return { ok: false, reason: 'expired' };
   if (status !== 'waiting') return { ok: false, reason: 'settled' };
+  const deadline = Math.min(picture.deadline, login.expiresAt ?? Infinity);
   return {
     ok: true,
-    login: { ...login, ...picture, pictureAt: now, pictureSeq: login.pictureSeq + 1 },
+    login: { ...login, ...picture, deadline, pictureAt: now, pictureSeq: login.pictureSeq + 1 },
   };
 }
 
-/** The first verdict is final; a later one, even a contradicting one, is `settled`. */
+/**
+ * The first verdict is final; a later one, even a contradicting one, is `settled`. A social
+ * sign-in starts without a user id, so its approval names the user (`approvedUserId`); any
+ * other sign-in keeps the user id it started with, whatever the verdict says.
+ */
 export function withVerdict(
   login: PendingLogin,
   approved: boolean,
   reason: string | undefined,
   now: number,
+  approvedUserId?: string,
 ): LoginUpdate {
   const status = loginStatus(login, now);
   if (status === 'expired') return { ok: false, reason: 'expired' };
   if (status !== 'waiting') return { ok: false, reason: 'settled' };
+  // Without a name the approval could never become a subject: the login keeps waiting for a
+  // verdict that says whom NoPass approved.
+  const social = login.social !== undefined;
+  if (approved && social && !approvedUserId) return { ok: false, reason: 'user_unknown' };
   const verdict = approved ? 'approved' : 'refused';
   // No `reason` key at all when there is none, so a record reads the same after a JSON trip.
   const settled: PendingLogin = { ...login, verdict, verdictAt: now };
   if (reason !== undefined) settled.reason = reason;
+  if (approved && social && approvedUserId) settled.userId = approvedUserId;
   return { ok: true, login: settled };
 }
 

@@ -32,6 +32,11 @@ export interface PendingLogin {
    * lifetime plus a grace period for a late UpdatePicture or verdict.
    */
   deadline: number;
+  /**
+   * Epoch ms at which the sign-in can no longer finish at all (LOGIN_TTL_MS after it started);
+   * no picture's deadline goes past it, so the page says "expired" before the record is gone.
+   */
+  expiresAt?: number;
   /** Stored verdict; `waiting` until AuthorizedUser arrives. */
   verdict: 'waiting' | 'approved' | 'refused';
   /** NoPass's reason for a refusal: plain text, never markup. */
@@ -41,7 +46,17 @@ export interface PendingLogin {
   /** Set once the approval has finished the interaction: an approval is used once. */
   consumed: boolean;
   createdAt: number;
+  /**
+   * Set for a sign-in through a social network: `userId` is then '' until the approval names
+   * the user (see `settleLogin`).
+   */
+  social?: SocialNetwork;
+  /** Where NoPass sends the person to sign in with the social network, when it said. */
+  loginUrl?: string;
 }
+
+/** The social networks NoPass can authenticate with (RequestAuthorization's `social`). */
+export type SocialNetwork = 'google' | 'facebook';
 
 /** The portal registration NoPass handed out in ConfirmRegistration. */
 export interface PortalRegistration {
@@ -50,11 +65,100 @@ export interface PortalRegistration {
   registeredAt: number;
 }
 
-/** A user the bridge has seen. Claims beyond the user id arrive with registration. */
+/**
+ * What the bridge keeps about a person besides the user id, named as on the NoPass wire
+ * (ValidateUserRegistration, UpdateUser). Absent means unknown; a value is never empty.
+ */
+export interface UserProfile {
+  givenName?: string;
+  surName?: string;
+  email?: string;
+  phoneNumber?: string;
+  /** An http(s) URL: the `picture` claim. */
+  profileImageUrl?: string;
+  /** A language tag such as `de-CH`: the `locale` claim. */
+  locale?: string;
+}
+
+/** The profile fields NoPass can vouch for, and so the ones with a `*_verified` claim. */
+export type VerifiableField = 'email' | 'phoneNumber';
+
+/** A user in the bridge's directory. Optional fields are absent, never undefined. */
 export interface UserRecord {
   userId: string;
-  firstSignInAt: number;
-  lastSignInAt: number;
+  profile: UserProfile;
+  /**
+   * True only while `profile.email` is a value the NoPass server itself sent, in a confirmed
+   * ValidateUserRegistration or in UpdateUser. What a person typed into a form never counts.
+   */
+  emailVerified: boolean;
+  /** The same for `profile.phoneNumber`. */
+  phoneNumberVerified: boolean;
+  /** Epoch ms the bridge first knew the user: registration, import or first sign-in. */
+  createdAt: number;
+  /** Epoch ms NoPass confirmed the user's registration through this bridge. */
+  registeredAt?: number;
+  /** The id of that registration, so a repeated confirmation is recognised as the same one. */
+  registrationId?: string;
+  firstSignInAt?: number;
+  lastSignInAt?: number;
+}
+
+/**
+ * Where a registration started from the hosted pages stands: `started` after PreRegisterUser,
+ * then `validated` or `refused` by the registration policy when ValidateUserRegistration
+ * arrives, then `confirmed` when ConfirmUserRegistration created the user.
+ */
+export type RegistrationStatus = 'started' | 'validated' | 'refused' | 'confirmed';
+
+/** One registration between PreRegisterUser and the browser's return to the bridge. */
+export interface PendingRegistration {
+  /** NoPass's one-time password for it: what ValidateUserRegistration and its sequel name. */
+  otp: string;
+  /** The bridge's own id for it, chosen before NoPass answered: the end of the redirectUrl. */
+  id: string;
+  userId: string;
+  /** What the person typed on the registration form; sent to NoPass, never counted as verified. */
+  requested: UserProfile;
+  /** The profile the user is created with, once the policy accepted NoPass's details. */
+  validated?: { profile: UserProfile; emailVerified: boolean; phoneNumberVerified: boolean };
+  status: RegistrationStatus;
+  /** Why the policy refused it: a code the return page explains. */
+  refusal?: string;
+  /** SHA-256 (base64url) of the secret in the cookie of the browser that started it. */
+  browserRef: string;
+  /** The OIDC interaction that started it: the browser is signed in there if it is still alive. */
+  interactionUid: string;
+  clientId: string;
+  /** Shown on the return page when the interaction is gone. */
+  clientName?: string;
+  /** Where that page's "back to the application" link goes. */
+  applicationUrl?: string;
+  createdAt: number;
+  /** Epoch ms after which an unconfirmed registration is gone. */
+  expiresAt: number;
+  confirmedAt?: number;
+  /** Set when the browser came back and was let through: the way back works once. */
+  returnedAt?: number;
+}
+
+/** Outcome of an attempt to change a pending registration. */
+export type RegistrationUpdate =
+  | { ok: true; registration: PendingRegistration; user?: UserRecord }
+  | {
+      ok: false;
+      reason: 'not_found' | 'refused' | 'confirmed' | 'not_confirmed' | 'used' | 'user_exists';
+    };
+
+/** What the registration policy decided about the details NoPass sent. */
+export type RegistrationVerdict =
+  | { accepted: true; validated: NonNullable<PendingRegistration['validated']> }
+  | { accepted: false; refusal: string };
+
+/** The oidc-provider records saved for one account, by id; some may have expired since. */
+export interface AccountRecords {
+  grantIds: string[];
+  sessionIds: string[];
 }
 
 /**
@@ -65,12 +169,21 @@ export interface UserRecord {
 export interface LoginEvent {
   authId: string;
   kind: 'picture' | 'verdict' | 'resync';
+  /**
+   * The request id of the callback that caused it, so the instance holding the picture page
+   * can log it and one sign-in can be followed across instances.
+   */
+  requestId?: string;
 }
 
 /** Outcome of an attempt to change a pending login. */
 export type LoginUpdate =
   | { ok: true; login: PendingLogin }
-  | { ok: false; reason: 'not_found' | 'settled' | 'expired' | 'consumed' | 'not_approved' };
+  | {
+      ok: false;
+      /** `user_unknown`: a social sign-in was approved without naming the user. */
+      reason: 'not_found' | 'settled' | 'expired' | 'consumed' | 'not_approved' | 'user_unknown';
+    };
 
 /**
  * oidc-provider's adapter contract (see its docs, "Adapter"): one instance per model name.
@@ -107,6 +220,11 @@ export interface Store {
     approved: boolean,
     reason: string | undefined,
     now: number,
+    /**
+     * Whom NoPass approved, for a social sign-in: it becomes the login's `userId`. Ignored for
+     * any other sign-in, whose user id was fixed when it started.
+     */
+    approvedUserId?: string,
   ): Promise<LoginUpdate>;
   /** Marks an approved login used; succeeds exactly once across every caller. */
   consumeLogin(authId: string): Promise<LoginUpdate>;
@@ -115,9 +233,61 @@ export interface Store {
   /** Stores the portal registration if none is stored yet; returns false if one was. */
   setPortalIfAbsent(portal: PortalRegistration): Promise<boolean>;
 
-  /** Records a sign-in: creates the user on first sight, else moves `lastSignInAt`. */
+  /**
+   * Allows one new portal registration until `until` (epoch ms), even over a stored one: the
+   * operator's `portal open-window`.
+   */
+  openPortalWindow(until: number): Promise<void>;
+  /** The end of an open window (epoch ms), if one is open at `now`. */
+  getPortalWindow(now: number): Promise<number | undefined>;
+  /** Closes the window if it is open at `now` and says so; of two racing callers, one wins. */
+  claimPortalWindow(now: number): Promise<boolean>;
+  /** Stores a portal registration over any stored one (only through an open window). */
+  replacePortal(portal: PortalRegistration): Promise<void>;
+
+  /**
+   * Records a sign-in: creates the user (empty profile) on first sight, sets `firstSignInAt`
+   * once and moves `lastSignInAt`.
+   */
   recordSignIn(userId: string, now: number): Promise<UserRecord>;
   getUser(userId: string): Promise<UserRecord | undefined>;
+  /** Stores a user unless one with its id exists; false when one did. */
+  createUser(user: UserRecord): Promise<boolean>;
+  /** Stores a user, replacing any with its id. */
+  putUser(user: UserRecord): Promise<void>;
+  /**
+   * Replaces a user with `apply(stored)`, atomically: `apply` is a pure function of the record
+   * and may run more than once. Undefined when there is no such user.
+   */
+  changeUser(
+    userId: string,
+    apply: (user: UserRecord) => UserRecord,
+  ): Promise<UserRecord | undefined>;
+  /** Forgets a user; false when there was none. */
+  deleteUser(userId: string): Promise<boolean>;
+  /** Every user, ordered by user id. */
+  listUsers(): Promise<UserRecord[]>;
+
+  /** Saves a new pending registration, found by otp and by id for `ttlMs`. */
+  createRegistration(registration: PendingRegistration, ttlMs: number): Promise<void>;
+  getRegistration(otp: string): Promise<PendingRegistration | undefined>;
+  getRegistrationById(id: string): Promise<PendingRegistration | undefined>;
+  /** Records the policy's verdict on NoPass's details; refused with `confirmed` once confirmed. */
+  settleRegistration(otp: string, verdict: RegistrationVerdict): Promise<RegistrationUpdate>;
+  /**
+   * Confirms a registration that was not refused: creates its user and marks it confirmed, once
+   * across every caller (a repeated confirmation answers the same success), then keeps it
+   * `keepMs` longer for the browser's return. `user_exists` when another registration, an
+   * import or a sign-in created the user id first.
+   */
+  confirmRegistration(otp: string, now: number, keepMs: number): Promise<RegistrationUpdate>;
+  /** Marks the browser's return of a confirmed registration used; succeeds exactly once. */
+  finishRegistration(otp: string, now: number): Promise<RegistrationUpdate>;
+
+  /** The grants and sessions oidc-provider saved for an account (indexed on upsert). */
+  accountRecords(accountId: string): Promise<AccountRecords>;
+  /** Forgets that index, once the records it names are revoked. */
+  forgetAccountRecords(accountId: string): Promise<void>;
 
   /**
    * Returns the value stored under `name`, or stores the one `create` makes and returns that.
@@ -127,6 +297,23 @@ export interface Store {
 
   /** The adapter oidc-provider uses for one of its models. */
   oidcAdapter(model: string): OidcAdapter;
+
+  /**
+   * Remembers that the OIDC session `sessionUid` was signed in through the NoPass
+   * authentication `authId`, so that signing out can close it (CloseAuthSession). A session
+   * signed in again (prompt=login, max_age) collects every authId; the record lives `ttlMs`
+   * from the last addition, as long as a session can.
+   */
+  addSessionAuth(sessionUid: string, authId: string, ttlMs: number): Promise<void>;
+  /** The authIds remembered for a session, forgotten as they are handed out; [] when none. */
+  takeSessionAuths(sessionUid: string): Promise<string[]>;
+
+  /** The scopes `userId` allowed the client `clientId` on the consent page; [] when none. */
+  getConsent(userId: string, clientId: string): Promise<string[]>;
+  /** Adds to what `userId` allowed `clientId`; the user's consents live `ttlMs` from now. */
+  addConsent(userId: string, clientId: string, scopes: string[], ttlMs: number): Promise<void>;
+  /** Forgets every consent `userId` gave, to every client. */
+  forgetConsents(userId: string): Promise<void>;
 
   /** True while the backing store answers. */
   ping(): Promise<boolean>;
@@ -139,5 +326,7 @@ export interface Bus {
   publish(event: LoginEvent): Promise<void>;
   /** Calls `handler` for every event about `authId` until the returned function is called. */
   subscribe(authId: string, handler: (event: LoginEvent) => void): Unsubscribe;
+  /** True while events published on any instance reach this one's subscribers. */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }

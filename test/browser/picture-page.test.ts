@@ -112,3 +112,33 @@ describe('picture page in Chromium', () => {
     await page.close();
   });
 });
+
+describe('picture page in Chromium when nothing arrives in time', () => {
+  let h: Harness;
+  let browser: Browser;
+  before(async () => {
+    h = await startHarness({
+      simulator: { nextChangeMs: 1500, maxPictures: 1 },
+      env: { PICTURE_GRACE_MS: '300' },
+    });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  it('says the picture expired and offers to try again, which starts afresh', async () => {
+    const page = await browser.newPage();
+    const request = await authorizationRequest(h.rp, { login_hint: 'demo' });
+    await page.goto(request.url.href);
+    await page.waitForSelector('#picture');
+    // No new picture and no verdict: the page moves on by itself once the deadline passes.
+    await page.waitForSelector('text=The picture expired', { timeout: 5000 });
+    await page.click('button:has-text("Try again")');
+    await page.waitForSelector('#picture');
+    const waiting = await h.auths('demo');
+    assert.equal(waiting.length, 1, 'a fresh NoPass authentication is waiting');
+    await page.close();
+  });
+});

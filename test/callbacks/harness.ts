@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { createCallbackRouter } from '../../src/callbacks/index.ts';
+import { createMetrics } from '../../src/http/metrics.ts';
 import { readSettings, type Settings } from '../../src/settings/index.ts';
 import { MemoryBus } from '../../src/state/memory/bus.ts';
 import { MemoryStore } from '../../src/state/memory/store.ts';
@@ -63,7 +64,8 @@ export async function startHarness(
 
   const app = new Koa();
   app.silent = true;
-  app.use(createCallbackRouter({ store, bus, settings, log: logs.log, now }).routes());
+  const metrics = createMetrics({ defaultMetrics: false });
+  app.use(createCallbackRouter({ store, bus, settings, log: logs.log, now, metrics }).routes());
   if (options.after) app.use(options.after);
 
   const handle = app.callback();

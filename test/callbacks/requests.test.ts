@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { createCallbackRouter } from '../../src/callbacks/index.ts';
+import { createMetrics } from '../../src/http/metrics.ts';
 import { SettingsError } from '../../src/settings/index.ts';
 import { MemoryBus } from '../../src/state/memory/bus.ts';
 import { MemoryStore } from '../../src/state/memory/store.ts';
@@ -219,6 +220,7 @@ describe('source allow-list (NOPASS_CALLBACK_ALLOW)', () => {
             settings: { callbackAllow: [entry], callbackPrefix: '' } as never,
             log: captureLog().log,
             now: Date.now,
+            metrics: createMetrics({ defaultMetrics: false }),
           }),
         (error: unknown) =>
           error instanceof SettingsError && error.setting === 'NOPASS_CALLBACK_ALLOW',

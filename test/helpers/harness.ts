@@ -27,6 +27,8 @@ export const RP_CLIENT = {
   grant_types: ['authorization_code'],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',
+  // The organisation's own application: no consent page, as the bridge's own tests expect.
+  first_party: true,
 };
 
 export interface Harness {

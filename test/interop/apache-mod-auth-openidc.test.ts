@@ -52,6 +52,7 @@ describe('interop: Apache mod_auth_openidc', () => {
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
+          first_party: true,
         },
       ],
       USER,

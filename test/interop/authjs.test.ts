@@ -45,6 +45,7 @@ describe('interop: Auth.js', () => {
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
+          first_party: true,
         },
       ],
       USER,

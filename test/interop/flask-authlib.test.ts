@@ -48,6 +48,7 @@ describe('interop: Flask with Authlib', () => {
           grant_types: ['authorization_code'],
           response_types: ['code'],
           token_endpoint_auth_method: 'client_secret_basic',
+          first_party: true,
         },
       ],
       USER,

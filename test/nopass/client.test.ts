@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import {
+  NoPassCredentialsRejected,
   NoPassRefused,
   NoPassUnavailable,
   PortalNotRegistered,
@@ -140,11 +141,27 @@ describe('RequestAuthorization', () => {
   });
 
   it('turns a 4xx with an envelope but no errors into NoPassRefused', async () => {
-    server.reply = answer(403, { errors: [], result: null });
+    server.reply = answer(409, { errors: [], result: null });
     const error = await failure(client.requestAuthorization({ userId: 'x' }), NoPassRefused);
-    assert.equal(error.httpStatus, 403);
+    assert.equal(error.httpStatus, 409);
     assert.equal(error.vendorCode, undefined);
   });
+
+  for (const status of [401, 403]) {
+    it(`treats HTTP ${status} as rejected portal credentials, an operator's problem`, async () => {
+      server.reply = answer(status, { errors: [{ code: 'Unauthorized', message: 'no' }] });
+      const error = await failure(
+        client.requestAuthorization({ userId: 'x' }),
+        NoPassCredentialsRejected,
+      );
+      assert.equal(error.status, 503);
+      assert.doesNotMatch(error.description, /user id/, 'the user is not told to fix their id');
+      assert.ok(
+        logs.lines().some((line) => line.level === 'error'),
+        'logged at error level',
+      );
+    });
+  }
 
   const unreadable: [string, ReturnType<typeof answer>, RegExp][] = [
     ['a 500', answer(500, { errors: [{ code: 'E', message: 'boom' }] }), /HTTP 500/],

@@ -51,6 +51,10 @@ describe('settings', () => {
     [{ NOPASS_PORTAL_ID: 'p' }, 'NOPASS_AUTH_TOKEN'],
     [{ NOPASS_CALLBACK_PREFIX: '/has space' }, 'NOPASS_CALLBACK_PREFIX'],
     [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ ISSUER: 'http://localhost:3000/idp' }, 'ISSUER'],
+    [{ COOKIE_KEYS: 'short' }, 'COOKIE_KEYS'],
+    [{ NOPASS_SERVER_URL: 'http://nopass.example.com' }, 'NOPASS_ADMIN_ID'],
+    [{ BRAND_COLOR: 'blue' }, 'BRAND_COLOR'],
   ] as const) {
     it(`names ${setting} when it is ${JSON.stringify(Object.values(env)[0])}`, () => {
       assert.equal(failure(env).setting, setting);
@@ -75,9 +79,15 @@ describe('settings', () => {
       delete env[missing];
       const error = failure(env);
       assert.equal(error.setting, missing);
-      assert.match(error.message, /required when NODE_ENV=production/);
+      assert.match(error.message, /is required/);
     });
   }
+
+  it('names every missing production setting at once', () => {
+    const error = failure({ NODE_ENV: 'production' });
+    assert.equal(error.setting, 'NOPASS_SERVER_URL');
+    assert.match(error.message, /and ISSUER, COOKIE_KEYS, CLIENTS_FILE/);
+  });
 
   it('refuses production with a plain-http issuer or short cookie keys', () => {
     assert.equal(failure({ ...PRODUCTION, ISSUER: 'http://login.example.com' }).setting, 'ISSUER');

@@ -35,6 +35,27 @@ async function reachPicture(
   return { request, interaction, picture: picture.body };
 }
 
+/** Waits (bounded) until the simulator has received CloseAuthSession for `authId`. */
+async function closedAtNoPass(h: Harness, authId: string): Promise<void> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const calls = (await (await fetch(`${h.simulatorUrl}/control/calls`)).json()) as {
+      direction: string;
+      op: string;
+      body?: { authId?: string };
+    }[];
+    const closed = calls.some(
+      (call) =>
+        call.direction === 'received' &&
+        call.op === 'CloseAuthSession' &&
+        call.body?.authId === authId,
+    );
+    if (closed) return;
+    if (Date.now() > deadline) assert.fail(`CloseAuthSession for ${authId} never arrived`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 let users = 0;
 /** A user id the simulator knows, fresh for each test so leftovers never mix in. */
 async function newUser(h: Harness): Promise<string> {
@@ -146,6 +167,7 @@ describe('sign-in', () => {
     const userId = await newUser(h);
     const browser = new Browser();
     const { request, interaction } = await reachPicture(h, browser, userId);
+    const authId = await onlyAuth(h, userId);
     const cancelled = await browser.post(`${interaction}/cancel`, {});
     assert.equal(cancelled.status, 303);
     const hops = await browser.follow(cancelled.location!, RP_REDIRECT);
@@ -153,8 +175,21 @@ describe('sign-in', () => {
     assert.equal(callback.searchParams.get('error'), 'access_denied');
     assert.equal(callback.searchParams.get('state'), request.state);
     assert.equal(callback.searchParams.get('iss'), h.issuer);
-    const authId = await onlyAuth(h, userId);
-    await h.control(`/control/auths/${authId}/refuse`);
+    await closedAtNoPass(h, authId);
+    assert.deepEqual(await h.auths(userId), [], 'nothing left waiting on the phone');
+  });
+
+  it('closes the NoPass session of an attempt replaced by a new one', async () => {
+    const userId = await newUser(h);
+    const browser = new Browser();
+    const { interaction } = await reachPicture(h, browser, userId);
+    const first = await onlyAuth(h, userId);
+    const again = await browser.post(`${interaction}/login`, { userId });
+    assert.equal(again.status, 303);
+    await closedAtNoPass(h, first);
+    const second = await onlyAuth(h, userId);
+    assert.notEqual(second, first);
+    await h.control(`/control/auths/${second}/refuse`);
   });
 
   it('without JavaScript, a reload shows the newest picture and then carries on', async () => {

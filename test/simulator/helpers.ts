@@ -32,8 +32,10 @@ export interface PortalBehaviour {
   adminId?: string;
   /** Answer ConfirmRegistration with this S-code. */
   confirmSCode?: string;
-  /** Reply status of UpdatePicture, AuthorizedUser and DeleteUser, by op; default 200. */
+  /** Reply status of the callbacks after registration, by op; default 200. */
   status?: Record<string, number>;
+  /** The answer to ValidateUserRegistration; default true. */
+  validate?: boolean;
   /** Milliseconds DeleteUser takes to answer. */
   deleteDelayMs?: number;
 }
@@ -94,7 +96,17 @@ export async function startTestPortal(
     } else if (op === 'ConfirmRegistration') {
       portal.registration = body;
       answer(200, { sCode: behaviour.confirmSCode ?? S_CODE });
-    } else if (['UpdatePicture', 'AuthorizedUser', 'DeleteUser'].includes(op)) {
+    } else if (op === 'ValidateUserRegistration') {
+      answer(behaviour.status?.[op] ?? 200, behaviour.validate ?? true);
+    } else if (
+      [
+        'UpdatePicture',
+        'AuthorizedUser',
+        'DeleteUser',
+        'ConfirmUserRegistration',
+        'UpdateUser',
+      ].includes(op)
+    ) {
       if (op === 'DeleteUser' && behaviour.deleteDelayMs) {
         await new Promise((resolve) => setTimeout(resolve, behaviour.deleteDelayMs));
       }

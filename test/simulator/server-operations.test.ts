@@ -145,6 +145,7 @@ describe('server operations', () => {
       assert.equal(page.status, 200);
       const html = await page.text();
       assert.match(html, /NoPass app would now be installed/);
+      assert.match(html, /value="n@example.test"/, 'the details the portal sent, to confirm');
       assert.match(html, /newcomer/);
       assert.match(html, /NoPass simulator/);
 

@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AlreadyConsumed } from '../../src/state/errors.ts';
-import type { Bus, LoginEvent, PendingLogin, Store } from '../../src/state/types.ts';
+import type {
+  Bus,
+  LoginEvent,
+  PendingLogin,
+  PendingRegistration,
+  Store,
+  UserRecord,
+} from '../../src/state/types.ts';
 
 export interface StateHandle {
   store: Store;
@@ -64,6 +71,40 @@ function pendingLogin(overrides: Partial<PendingLogin> = {}): PendingLogin {
 }
 
 const PICTURE = { image: 'bmV3IHBpY3R1cmU=', nextChange: 20_000 };
+
+function pendingRegistration(overrides: Partial<PendingRegistration> = {}): PendingRegistration {
+  const now = Date.now();
+  return {
+    otp: unique('otp'),
+    id: unique('registration'),
+    userId: unique('newcomer'),
+    requested: { givenName: 'Ada', email: 'ada@typed.example' },
+    status: 'started',
+    browserRef: 'cmVm',
+    interactionUid: unique('uid'),
+    clientId: 'rp',
+    createdAt: now,
+    expiresAt: now + 120_000,
+    ...overrides,
+  };
+}
+
+function userRecord(overrides: Partial<UserRecord> = {}): UserRecord {
+  return {
+    userId: unique('user'),
+    profile: { givenName: 'Grace', email: 'grace@example.test' },
+    emailVerified: false,
+    phoneNumberVerified: false,
+    createdAt: 1000,
+    ...overrides,
+  };
+}
+
+const VALIDATED = {
+  profile: { givenName: 'Ada', surName: 'Lovelace', email: 'ada@nopass.example' },
+  emailVerified: true,
+  phoneNumberVerified: false,
+};
 
 /** Declares the whole contract suite for one backend. */
 export function runConformance(name: string, makeBackend: () => Promise<StateBackend>): void {
@@ -256,31 +297,256 @@ export function runConformance(name: string, makeBackend: () => Promise<StateBac
     });
 
     describe('users', () => {
+      const fresh = (userId: string, at: number): UserRecord => ({
+        userId,
+        profile: {},
+        emailVerified: false,
+        phoneNumberVerified: false,
+        createdAt: at,
+        firstSignInAt: at,
+        lastSignInAt: at,
+      });
+
       it('creates a user on the first sign-in and moves lastSignInAt later', async () => {
         const userId = unique('user');
         assert.equal(await a.store.getUser(userId), undefined);
-        assert.deepEqual(await a.store.recordSignIn(userId, 1000), {
-          userId,
-          firstSignInAt: 1000,
-          lastSignInAt: 1000,
-        });
-        assert.deepEqual(await b.store.recordSignIn(userId, 2000), {
-          userId,
-          firstSignInAt: 1000,
-          lastSignInAt: 2000,
-        });
-        assert.deepEqual(await a.store.getUser(userId), {
-          userId,
-          firstSignInAt: 1000,
-          lastSignInAt: 2000,
-        });
+        assert.deepEqual(await a.store.recordSignIn(userId, 1000), fresh(userId, 1000));
+        const later = { ...fresh(userId, 1000), lastSignInAt: 2000 };
+        assert.deepEqual(await b.store.recordSignIn(userId, 2000), later);
+        assert.deepEqual(await a.store.getUser(userId), later);
       });
 
       it('creates a user once when two first sign-ins race', async () => {
         const userId = unique('user');
         await Promise.all([a.store.recordSignIn(userId, 1000), b.store.recordSignIn(userId, 1000)]);
-        const user = await a.store.getUser(userId);
-        assert.deepEqual(user, { userId, firstSignInAt: 1000, lastSignInAt: 1000 });
+        assert.deepEqual(await a.store.getUser(userId), fresh(userId, 1000));
+      });
+
+      it('keeps the profile of a known user through sign-ins', async () => {
+        const user = userRecord({ emailVerified: true, registeredAt: 500 });
+        assert.equal(await a.store.createUser(user), true);
+        const signed = await b.store.recordSignIn(user.userId, 3000);
+        assert.deepEqual(signed, { ...user, firstSignInAt: 3000, lastSignInAt: 3000 });
+      });
+
+      it('creates a user only where none is, and replaces one on put', async () => {
+        const user = userRecord();
+        assert.equal(await a.store.createUser(user), true);
+        assert.equal(await b.store.createUser({ ...user, profile: {} }), false);
+        assert.deepEqual(await b.store.getUser(user.userId), user);
+
+        const replaced = { ...user, profile: { locale: 'de' }, emailVerified: false };
+        await b.store.putUser(replaced);
+        assert.deepEqual(await a.store.getUser(user.userId), replaced);
+      });
+
+      it('changes a user atomically, even when two changes race', async () => {
+        const user = userRecord({ lastSignInAt: 0 });
+        await a.store.createUser(user);
+        const bump = (record: UserRecord): UserRecord => ({
+          ...record,
+          lastSignInAt: (record.lastSignInAt ?? 0) + 1,
+        });
+        await Promise.all(
+          [a, b, a, b, a, b].map((handle) => handle.store.changeUser(user.userId, bump)),
+        );
+        assert.equal((await a.store.getUser(user.userId))?.lastSignInAt, 6, 'no change lost');
+        assert.equal(await b.store.changeUser(unique('nobody'), bump), undefined);
+      });
+
+      it('deletes a user, once, and lists users by id', async () => {
+        const [first, second] = [userRecord(), userRecord()];
+        await a.store.createUser(second);
+        await b.store.createUser(first);
+        const listed = (await a.store.listUsers()).map((user) => user.userId);
+        const mine = listed.filter((id) => id === first.userId || id === second.userId);
+        assert.deepEqual(mine, [first.userId, second.userId].sort());
+        assert.deepEqual([...listed].sort(), listed, 'ordered by user id');
+
+        assert.equal(await b.store.deleteUser(first.userId), true);
+        assert.equal(await a.store.deleteUser(first.userId), false, 'gone already');
+        assert.equal(await a.store.getUser(first.userId), undefined);
+        const after = (await b.store.listUsers()).map((user) => user.userId);
+        assert.ok(!after.includes(first.userId));
+        assert.ok(after.includes(second.userId));
+      });
+    });
+
+    describe('pending registrations', () => {
+      it('keeps a registration under its otp and its id, for its time to live', async () => {
+        const registration = pendingRegistration();
+        await a.store.createRegistration(registration, 200);
+        assert.deepEqual(await b.store.getRegistration(registration.otp), registration);
+        assert.deepEqual(await b.store.getRegistrationById(registration.id), registration);
+        assert.equal(await b.store.getRegistration(unique('otp')), undefined);
+        assert.equal(await b.store.getRegistrationById(unique('id')), undefined);
+        await sleep(350);
+        assert.equal(await a.store.getRegistration(registration.otp), undefined);
+        assert.equal(await a.store.getRegistrationById(registration.id), undefined);
+      });
+
+      it('records the policy verdict, and the last one counts until confirmation', async () => {
+        const registration = pendingRegistration();
+        await a.store.createRegistration(registration, 60_000);
+        const refused = await b.store.settleRegistration(registration.otp, {
+          accepted: false,
+          refusal: 'email_domain',
+        });
+        assert.ok(refused.ok);
+        assert.equal(refused.registration.status, 'refused');
+        assert.equal(refused.registration.refusal, 'email_domain');
+
+        const accepted = await a.store.settleRegistration(registration.otp, {
+          accepted: true,
+          validated: VALIDATED,
+        });
+        assert.ok(accepted.ok);
+        assert.equal('refusal' in accepted.registration, false, 'no stale refusal');
+        assert.deepEqual(await b.store.getRegistration(registration.otp), {
+          ...registration,
+          status: 'validated',
+          validated: VALIDATED,
+        });
+        assert.deepEqual(
+          await b.store.settleRegistration(unique('otp'), { accepted: false, refusal: 'x' }),
+          { ok: false, reason: 'not_found' },
+        );
+      });
+
+      it('confirms once: creates the user from the validated details, even when racing', async () => {
+        const registration = pendingRegistration();
+        await a.store.createRegistration(registration, 60_000);
+        await a.store.settleRegistration(registration.otp, {
+          accepted: true,
+          validated: VALIDATED,
+        });
+        const results = await Promise.all(
+          [a, b, a, b].map((handle) =>
+            handle.store.confirmRegistration(registration.otp, 5000, 60_000),
+          ),
+        );
+        const expected: UserRecord = {
+          userId: registration.userId,
+          profile: VALIDATED.profile,
+          emailVerified: true,
+          phoneNumberVerified: false,
+          createdAt: 5000,
+          registeredAt: 5000,
+          registrationId: registration.id,
+        };
+        for (const result of results) {
+          assert.ok(result.ok, JSON.stringify(result));
+          assert.equal(result.registration.status, 'confirmed');
+          assert.deepEqual(result.user, expected);
+        }
+        assert.deepEqual(await b.store.getUser(registration.userId), expected);
+        const stored = await a.store.getRegistration(registration.otp);
+        assert.equal(stored?.status, 'confirmed');
+        assert.equal(stored?.confirmedAt, 5000);
+
+        const late = await b.store.settleRegistration(registration.otp, {
+          accepted: false,
+          refusal: 'too_late',
+        });
+        assert.deepEqual(late, { ok: false, reason: 'confirmed' });
+      });
+
+      it('confirms without a verdict from what was typed, verified in nothing', async () => {
+        const registration = pendingRegistration();
+        await a.store.createRegistration(registration, 60_000);
+        const result = await b.store.confirmRegistration(registration.otp, 7000, 60_000);
+        assert.ok(result.ok);
+        assert.deepEqual(result.user?.profile, registration.requested);
+        assert.equal(result.user?.emailVerified, false);
+      });
+
+      it('refuses to confirm a refused, unknown or already taken registration', async () => {
+        const refused = pendingRegistration();
+        await a.store.createRegistration(refused, 60_000);
+        await a.store.settleRegistration(refused.otp, { accepted: false, refusal: 'policy' });
+        assert.deepEqual(await b.store.confirmRegistration(refused.otp, 1, 60_000), {
+          ok: false,
+          reason: 'refused',
+        });
+        assert.equal(await a.store.getUser(refused.userId), undefined, 'no user created');
+
+        assert.deepEqual(await b.store.confirmRegistration(unique('otp'), 1, 60_000), {
+          ok: false,
+          reason: 'not_found',
+        });
+
+        const taken = userRecord();
+        await a.store.createUser(taken);
+        const late = pendingRegistration({ userId: taken.userId });
+        await a.store.createRegistration(late, 60_000);
+        assert.deepEqual(await b.store.confirmRegistration(late.otp, 1, 60_000), {
+          ok: false,
+          reason: 'user_exists',
+        });
+        assert.deepEqual(await a.store.getUser(taken.userId), taken, 'the user stays as it was');
+      });
+
+      it('lets one of two registrations of the same user id win', async () => {
+        const userId = unique('contested');
+        const [one, two] = [pendingRegistration({ userId }), pendingRegistration({ userId })];
+        await a.store.createRegistration(one, 60_000);
+        await a.store.createRegistration(two, 60_000);
+        const results = await Promise.all([
+          a.store.confirmRegistration(one.otp, 1, 60_000),
+          b.store.confirmRegistration(two.otp, 1, 60_000),
+        ]);
+        assert.equal(results.filter((result) => result.ok).length, 1);
+        assert.ok(results.some((result) => !result.ok && result.reason === 'user_exists'));
+        const winner = results[0].ok ? one : two;
+        assert.equal((await b.store.getUser(userId))?.registrationId, winner.id);
+      });
+
+      it('keeps a confirmed registration for the way back, which works once', async () => {
+        const registration = pendingRegistration();
+        await a.store.createRegistration(registration, 250);
+        assert.deepEqual(await a.store.finishRegistration(registration.otp, 1), {
+          ok: false,
+          reason: 'not_confirmed',
+        });
+        assert.ok((await b.store.confirmRegistration(registration.otp, 1, 60_000)).ok);
+        await sleep(400);
+        assert.ok(await a.store.getRegistrationById(registration.id), 'kept past its first TTL');
+
+        const results = await Promise.all(
+          [a, b, a].map((handle) => handle.store.finishRegistration(registration.otp, 9)),
+        );
+        assert.equal(results.filter((result) => result.ok).length, 1, 'one return wins');
+        for (const result of results.filter((each) => !each.ok)) {
+          assert.deepEqual(result, { ok: false, reason: 'used' });
+        }
+        assert.equal((await b.store.getRegistration(registration.otp))?.returnedAt, 9);
+      });
+    });
+
+    describe('portal re-registration window', () => {
+      it('opens until a time, is claimed by one caller, and lets the portal be replaced', async () => {
+        const now = Date.now();
+        assert.equal(await a.store.claimPortalWindow(now), false, 'nothing to claim yet');
+        await a.store.openPortalWindow(now + 60_000);
+        assert.equal(await b.store.getPortalWindow(now), now + 60_000);
+        assert.equal(await b.store.getPortalWindow(now + 60_000), undefined, 'over at its end');
+
+        const claims = await Promise.all([
+          a.store.claimPortalWindow(now),
+          b.store.claimPortalWindow(now),
+        ]);
+        assert.deepEqual(claims.filter(Boolean), [true], 'exactly one claim wins');
+        assert.equal(await a.store.getPortalWindow(now), undefined, 'closed by the claim');
+
+        await b.store.replacePortal({ portalId: 'p-new', authToken: 't-new', registeredAt: 9 });
+        assert.deepEqual(await a.store.getPortal(), {
+          portalId: 'p-new',
+          authToken: 't-new',
+          registeredAt: 9,
+        });
+
+        await a.store.openPortalWindow(now - 1);
+        assert.equal(await b.store.claimPortalWindow(now), false, 'an expired window is shut');
       });
     });
 
@@ -416,6 +682,32 @@ export function runConformance(name: string, makeBackend: () => Promise<StateBac
         assert.ok(await a.store.oidcAdapter('AccessToken').find(keep!), 'other grants stay');
       });
 
+      it("indexes an account's grants and sessions, for revoking them all", async () => {
+        const accountId = unique('account');
+        const [grant, session, token, other] = [1, 2, 3, 4].map(() => unique('id'));
+        await a.store.oidcAdapter('Grant').upsert(grant!, { accountId, clientId: 'rp' }, 600);
+        await b.store.oidcAdapter('Session').upsert(session!, { accountId, uid: unique('u') }, 60);
+        await a.store.oidcAdapter('AccessToken').upsert(token!, { accountId, grantId: grant }, 60);
+        await b.store.oidcAdapter('Grant').upsert(other!, { accountId: unique('else') }, 600);
+
+        assert.deepEqual(await b.store.accountRecords(accountId), {
+          grantIds: [grant],
+          sessionIds: [session],
+        });
+        await a.store.oidcAdapter('Grant').revokeByGrantId(grant!);
+        assert.equal(await b.store.oidcAdapter('AccessToken').find(token!), undefined);
+
+        await b.store.forgetAccountRecords(accountId);
+        assert.deepEqual(await a.store.accountRecords(accountId), {
+          grantIds: [],
+          sessionIds: [],
+        });
+        assert.deepEqual(await a.store.accountRecords(unique('nobody')), {
+          grantIds: [],
+          sessionIds: [],
+        });
+      });
+
       it('expires records after expiresIn, and a short one never shortens a grant', async () => {
         const grantId = unique('grant');
         const [short, long, forever] = [1, 2, 3].map(() => unique('id'));
@@ -434,6 +726,70 @@ export function runConformance(name: string, makeBackend: () => Promise<StateBac
           undefined,
           'the long-lived token is still revoked with its grant',
         );
+      });
+    });
+
+    describe('sign-in sessions and consent', () => {
+      it('names the user of a social sign-in from its approval, and only then', async () => {
+        const now = Date.now();
+        const social = pendingLogin({ userId: '', social: 'google', loginUrl: 'https://x.test/' });
+        await a.store.createLogin(social, 60_000);
+        const nameless = await b.store.settleLogin(social.authId, true, undefined, now);
+        assert.deepEqual(nameless, { ok: false, reason: 'user_unknown' });
+        assert.equal((await a.store.getLogin(social.authId))?.verdict, 'waiting');
+        const approved = await b.store.settleLogin(social.authId, true, undefined, now, 'ada');
+        assert.ok(approved.ok);
+        assert.equal((await a.store.getLogin(social.authId))?.userId, 'ada');
+        assert.equal((await a.store.getLogin(social.authId))?.social, 'google');
+
+        const plain = pendingLogin({ userId: 'alice' });
+        await a.store.createLogin(plain, 60_000);
+        assert.ok((await b.store.settleLogin(plain.authId, true, undefined, now, 'mallory')).ok);
+        assert.equal((await a.store.getLogin(plain.authId))?.userId, 'alice');
+      });
+
+      it('collects the authIds of a session and hands each out once', async () => {
+        const session = unique('session');
+        const [first, second] = [unique('auth'), unique('auth')];
+        await a.store.addSessionAuth(session, first, 60_000);
+        await b.store.addSessionAuth(session, second, 60_000);
+        await a.store.addSessionAuth(session, first, 60_000);
+        assert.deepEqual((await b.store.takeSessionAuths(session)).sort(), [first, second].sort());
+        assert.deepEqual(await a.store.takeSessionAuths(session), []);
+        assert.deepEqual(await a.store.takeSessionAuths(unique('session')), []);
+      });
+
+      it('forgets the authIds of a session after their time to live', async () => {
+        const session = unique('session');
+        await a.store.addSessionAuth(session, unique('auth'), 50);
+        await sleep(120);
+        assert.deepEqual(await b.store.takeSessionAuths(session), []);
+      });
+
+      it('remembers consent per user and client, adding scopes, until forgotten', async () => {
+        const user = unique('user');
+        assert.deepEqual(await a.store.getConsent(user, 'rp'), []);
+        await a.store.addConsent(user, 'rp', ['openid', 'profile'], 60_000);
+        await b.store.addConsent(user, 'rp', ['openid', 'email'], 60_000);
+        await a.store.addConsent(user, 'other', ['openid'], 60_000);
+        assert.deepEqual((await b.store.getConsent(user, 'rp')).sort(), [
+          'email',
+          'openid',
+          'profile',
+        ]);
+        assert.deepEqual(await b.store.getConsent(user, 'other'), ['openid']);
+        assert.deepEqual(await b.store.getConsent(unique('user'), 'rp'), []);
+
+        await b.store.forgetConsents(user);
+        assert.deepEqual(await a.store.getConsent(user, 'rp'), []);
+        assert.deepEqual(await a.store.getConsent(user, 'other'), []);
+      });
+
+      it('forgets consent after its time to live', async () => {
+        const user = unique('user');
+        await a.store.addConsent(user, 'rp', ['openid'], 50);
+        await sleep(120);
+        assert.deepEqual(await b.store.getConsent(user, 'rp'), []);
       });
     });
 

@@ -6,6 +6,7 @@ import type { Bus, LoginEvent, Unsubscribe } from '../types.ts';
 
 export class MemoryBus implements Bus {
   readonly #emitter = new EventEmitter();
+  #closed = false;
 
   constructor() {
     // Every waiting picture page holds one listener; there is no meaningful cap.
@@ -23,7 +24,12 @@ export class MemoryBus implements Bus {
     return () => this.#emitter.off(authId, handler);
   }
 
+  ping(): Promise<boolean> {
+    return Promise.resolve(!this.#closed);
+  }
+
   close(): Promise<void> {
+    this.#closed = true;
     this.#emitter.removeAllListeners();
     return Promise.resolve();
   }

@@ -1,11 +1,11 @@
 /**
  * oidc-provider's models in process memory, with the grant, uid and user code indexes the
- * provider's adapter contract asks for. One `MemoryOidcStorage` holds every model; each model
- * gets a thin adapter over it.
+ * provider's adapter contract asks for, and the bridge's own index of grants and sessions by
+ * account. One `MemoryOidcStorage` holds every model; each model gets a thin adapter over it.
  */
 import { AlreadyConsumed } from '../errors.ts';
-import { consumedStamp, GRANTABLE } from '../oidc-models.ts';
-import type { OidcAdapter } from '../types.ts';
+import { ACCOUNT_INDEXED, consumedStamp, GRANTABLE } from '../oidc-models.ts';
+import type { AccountRecords, OidcAdapter } from '../types.ts';
 import { TtlMap } from './ttl-map.ts';
 
 type Payload = Record<string, unknown>;
@@ -14,11 +14,37 @@ export class MemoryOidcStorage {
   readonly records: TtlMap<Payload>;
   readonly #grants: TtlMap<Set<string>>;
   readonly #lookups: TtlMap<string>;
+  /** accountId → `<model>:<id>` of its grants and sessions. */
+  readonly #accounts: TtlMap<Set<string>>;
 
   constructor(now: () => number = Date.now) {
     this.records = new TtlMap(now);
     this.#grants = new TtlMap(now);
     this.#lookups = new TtlMap(now);
+    this.#accounts = new TtlMap(now);
+  }
+
+  /** The grants and sessions saved for an account. */
+  recordsOf(accountId: string): AccountRecords {
+    const records: AccountRecords = { grantIds: [], sessionIds: [] };
+    for (const member of this.#accounts.get(accountId) ?? []) {
+      const [model, id] = splitMember(member);
+      if (model === 'Grant') records.grantIds.push(id);
+      if (model === 'Session') records.sessionIds.push(id);
+    }
+    return records;
+  }
+
+  forgetRecordsOf(accountId: string): void {
+    this.#accounts.delete(accountId);
+  }
+
+  /** Adds `member` to a set that lives as long as its longest-lived member. */
+  #index(sets: TtlMap<Set<string>>, name: string, member: string, ttl: number): void {
+    const members = sets.get(name) ?? new Set<string>();
+    members.add(member);
+    const kept = members.size > 1 ? sets.remainingMs(name) : 0;
+    sets.set(name, members, Math.max(ttl, kept));
   }
 
   adapter(model: string): OidcAdapter {
@@ -35,14 +61,14 @@ export class MemoryOidcStorage {
         const ttl = expiresIn > 0 ? expiresIn * 1000 : Infinity;
         this.records.set(key(id), { ...payload }, ttl);
 
-        const { grantId, userCode, uid } = payload;
+        const { grantId, userCode, uid, accountId } = payload;
+        // An index lives as long as its longest-lived member: a short access token saved
+        // after a refresh token must not make the refresh token unrevocable.
         if (GRANTABLE.has(model) && typeof grantId === 'string') {
-          const members = this.#grants.get(grantId) ?? new Set<string>();
-          members.add(key(id));
-          // The index lives as long as its longest-lived member: a short access token saved
-          // after a refresh token must not make the refresh token unrevocable.
-          const kept = members.size > 1 ? this.#grants.remainingMs(grantId) : 0;
-          this.#grants.set(grantId, members, Math.max(ttl, kept));
+          this.#index(this.#grants, grantId, key(id), ttl);
+        }
+        if (ACCOUNT_INDEXED.has(model) && typeof accountId === 'string') {
+          this.#index(this.#accounts, accountId, key(id), ttl);
         }
         if (typeof userCode === 'string') this.#lookups.set(lookup('userCode', userCode), id, ttl);
         if (typeof uid === 'string') this.#lookups.set(lookup('uid', uid), id, ttl);
@@ -81,4 +107,10 @@ export class MemoryOidcStorage {
       },
     };
   }
+}
+
+/** `<model>:<id>` → [model, id]; ids may contain colons, model names do not. */
+function splitMember(member: string): [string, string] {
+  const colon = member.indexOf(':');
+  return [member.slice(0, colon), member.slice(colon + 1)];
 }

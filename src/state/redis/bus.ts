@@ -1,8 +1,8 @@
 /**
  * The Redis bus: a callback applied on instance B reaches the picture page held open by
  * instance A. Every instance subscribes once, at start, to one channel (`<prefix>events`) on a
- * connection of its own; an event is `{ authId, kind }` as JSON, and each instance hands it to
- * whichever of its streams follows that authId. One channel subscribed from the start means a
+ * connection of its own; an event is `{ authId, kind, requestId }` as JSON, and each instance
+ * hands it to whichever of its streams follows that authId. One channel subscribed from the start means a
  * stream never waits for a SUBSCRIBE to take effect before it can hear anything.
  *
  * Pub/sub keeps nothing for a listener that is away. When the subscriber connection comes back
@@ -30,7 +30,14 @@ function parse(text: string): LoginEvent | undefined {
     const event = JSON.parse(text) as Partial<LoginEvent> | null;
     if (typeof event?.authId !== 'string') return undefined;
     if (event.kind !== 'picture' && event.kind !== 'verdict') return undefined;
-    return { authId: event.authId, kind: event.kind };
+    // Another instance's request id: used in log lines, so only a safe one is kept.
+    const requestId =
+      typeof event.requestId === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(event.requestId)
+        ? event.requestId
+        : undefined;
+    return requestId === undefined
+      ? { authId: event.authId, kind: event.kind }
+      : { authId: event.authId, kind: event.kind, requestId };
   } catch {
     return undefined;
   }
@@ -74,6 +81,13 @@ export class RedisBus implements Bus {
     return guarded('publish', async () => {
       await this.#publisher.publish(this.#channel, JSON.stringify(event));
     });
+  }
+
+  /** Connected and subscribed: a subscriber connection that is down hears nothing. */
+  ping(): Promise<boolean> {
+    return Promise.resolve(
+      !this.#closed && !this.#interrupted && this.#subscriber.status === 'ready',
+    );
   }
 
   subscribe(authId: string, handler: Handler): Unsubscribe {

@@ -72,7 +72,10 @@ export function redisPlan(settings: RedisSettings, role: ConnectionRole): RedisP
   const common: RedisOptions = {
     connectTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: reconnectDelay,
-    connectionName: `nopass-bridge-${role}`,
+    // Only the command connection is named: ioredis names a connection with CLIENT SETNAME on
+    // every (re)connection, which a connection already in subscriber mode refuses, so the
+    // subscriber would drop and reconnect once at every start.
+    ...(role === 'commands' ? { connectionName: `nopass-bridge-${role}` } : {}),
     ...roleOptions(role),
   };
 

@@ -4,13 +4,21 @@
  *
  *   login:<authId>                 pending login, JSON, expires with the sign-in
  *   login-by-interaction:<uid>     the interaction's newest authId, same lifetime
- *   portal                         the portal registration, JSON, written once (SET NX)
+ *   portal                         the portal registration, JSON, written once (SET NX) or
+ *                                  replaced through an open window
+ *   portal-window                  end of the operator's re-registration window, epoch ms
  *   user:<userId>                  a user, JSON
+ *   users                          set of every user id, for listing
+ *   registration:<otp>             pending registration, JSON, expires with it
+ *   registration-by-id:<id>        the bridge's registration id → otp, same lifetime
  *   secret:<name>                  generated signing keys and cookie keys, written once
  *   oidc:<model>:<id>              oidc-provider record: hash of `payload` (JSON), `consumed`
  *   oidc-uid:<model>:<uid>         uid → id, same lifetime as the record
  *   oidc-usercode:<model>:<code>   user code → id, same lifetime as the record
  *   oidc-grant:<grantId>           set of record keys issued under a grant
+ *   oidc-account:<accountId>       set of `Grant:<id>` and `Session:<id>` saved for an account
+ *   session-auths:<sessionUid>     set of the NoPass authIds behind an OIDC session
+ *   consent:<userId>               hash: client id → scopes the user allowed it, space-separated
  *   events                         the pub/sub channel of login events
  *
  * Every operation touches one key at a time, so the same layout works on Redis Cluster.
@@ -21,11 +29,18 @@ export interface RedisKeys {
   login(authId: string): string;
   loginByInteraction(uid: string): string;
   portal: string;
+  portalWindow: string;
   user(userId: string): string;
+  users: string;
+  registration(otp: string): string;
+  registrationById(id: string): string;
   secret(name: string): string;
   oidc(model: string, id: string): string;
   oidcLookup(model: string, kind: 'uid' | 'usercode', value: string): string;
   grant(grantId: string): string;
+  account(accountId: string): string;
+  sessionAuths(sessionUid: string): string;
+  consent(userId: string): string;
   events: string;
 }
 
@@ -35,11 +50,18 @@ export function redisKeys(prefix: string): RedisKeys {
     login: (authId) => `${prefix}login:${authId}`,
     loginByInteraction: (uid) => `${prefix}login-by-interaction:${uid}`,
     portal: `${prefix}portal`,
+    portalWindow: `${prefix}portal-window`,
     user: (userId) => `${prefix}user:${userId}`,
+    users: `${prefix}users`,
+    registration: (otp) => `${prefix}registration:${otp}`,
+    registrationById: (id) => `${prefix}registration-by-id:${id}`,
     secret: (name) => `${prefix}secret:${name}`,
     oidc: (model, id) => `${prefix}oidc:${model}:${id}`,
     oidcLookup: (model, kind, value) => `${prefix}oidc-${kind}:${model}:${value}`,
     grant: (grantId) => `${prefix}oidc-grant:${grantId}`,
+    account: (accountId) => `${prefix}oidc-account:${accountId}`,
+    sessionAuths: (sessionUid) => `${prefix}session-auths:${sessionUid}`,
+    consent: (userId) => `${prefix}consent:${userId}`,
     events: `${prefix}events`,
   };
 }

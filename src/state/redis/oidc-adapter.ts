@@ -2,15 +2,15 @@
  * oidc-provider's models in Redis. A record is a hash: `payload` (the JSON the provider saved)
  * and `consumed` (epoch seconds, once redeemed), so consuming is one atomic HSETNX that only
  * the first of two racing instances wins; the payload is never decoded inside Redis. Lifetimes
- * come from the provider's `expiresIn`; the uid and user code lookups and the grant index
- * expire with (or, for the grant, after) the records they point at.
+ * come from the provider's `expiresIn`; the uid and user code lookups and the grant and account
+ * indexes expire with (or, for the indexes, after) the records they point at.
  */
 import { AlreadyConsumed } from '../errors.ts';
-import { consumedStamp, GRANTABLE } from '../oidc-models.ts';
+import { ACCOUNT_INDEXED, consumedStamp, GRANTABLE } from '../oidc-models.ts';
 import type { OidcAdapter } from '../types.ts';
 import { guarded, type RedisClient } from './connection.ts';
 import type { RedisKeys } from './keys.ts';
-import { addToGrant, consumeRecord } from './scripts.ts';
+import { addToGrant, addToIndex, consumeRecord } from './scripts.ts';
 
 type Payload = Record<string, unknown>;
 
@@ -45,10 +45,14 @@ export class RedisOidcAdapter implements OidcAdapter {
       const failed = results?.find(([error]) => error);
       if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
 
-      const { grantId, userCode, uid } = payload;
+      const { grantId, userCode, uid, accountId } = payload;
       const pending: Promise<unknown>[] = [];
       if (GRANTABLE.has(this.#model) && typeof grantId === 'string') {
         pending.push(addToGrant(this.#client, this.#keys.grant(grantId), key, expiresIn));
+      }
+      if (ACCOUNT_INDEXED.has(this.#model) && typeof accountId === 'string') {
+        const member = `${this.#model}:${id}`;
+        pending.push(addToIndex(this.#client, this.#keys.account(accountId), member, expiresIn));
       }
       if (typeof userCode === 'string') {
         pending.push(

@@ -32,17 +32,23 @@ class LuaScript {
 
 /**
  * KEYS[1] the record; ARGV[1] the value read, ARGV[2] the value to write, ARGV[3] `absent` when
- * the record must not exist yet. Replacing keeps the key's time to live. Returns 1 when written.
+ * the record must not exist yet, ARGV[4] a new time to live in ms or ''. Without one, a new
+ * record does not expire and a replaced one keeps its time to live. Returns 1 when written.
  */
 const COMPARE_AND_SET = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
 if ARGV[3] == 'absent' then
   if current then return 0 end
-  redis.call('SET', KEYS[1], ARGV[2])
-  return 1
+elseif current ~= ARGV[1] then
+  return 0
 end
-if current ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+if ARGV[4] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
+elseif ARGV[3] == 'absent' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+end
 return 1
 `);
 
@@ -73,15 +79,20 @@ end
 return 1
 `);
 
-/** Writes `next` over `expected` (or, with `expected` undefined, where nothing is yet). */
+/**
+ * Writes `next` over `expected` (or, with `expected` undefined, where nothing is yet), with a
+ * new lifetime of `ttlMs` when given.
+ */
 export async function compareAndSet(
   client: RedisClient,
   key: string,
   expected: string | undefined,
   next: string,
+  ttlMs?: number,
 ): Promise<boolean> {
   const mode = expected === undefined ? 'absent' : 'replace';
-  return (await COMPARE_AND_SET.run(client, [key], [expected ?? '', next, mode])) === 1;
+  const ttl = ttlMs === undefined ? '' : Math.max(1, Math.round(ttlMs));
+  return (await COMPARE_AND_SET.run(client, [key], [expected ?? '', next, mode, ttl])) === 1;
 }
 
 /** Stamps `consumed` on a record: 'consumed' (this call), 'already' or 'missing'. */
@@ -93,6 +104,16 @@ export async function consumeRecord(
   const result = await CONSUME.run(client, [key], [stamp]);
   if (result === 1) return 'consumed';
   return result === 0 ? 'already' : 'missing';
+}
+
+/** Adds a member to an index set that lives as long as its longest-lived member. */
+export async function addToIndex(
+  client: RedisClient,
+  indexKey: string,
+  member: string,
+  ttlSeconds: number,
+): Promise<void> {
+  await ADD_TO_GRANT.run(client, [indexKey], [member, ttlSeconds]);
 }
 
 /** Adds a record key to its grant's index. */
