@@ -44,7 +44,9 @@ function roleOptions(role: ConnectionRole): RedisOptions {
   }
   // The subscriber waits for Redis instead: its SUBSCRIBE stays queued while Redis is away,
   // and ioredis subscribes again after every reconnection. No request ever waits on it.
-  return { enableOfflineQueue: true, maxRetriesPerRequest: null };
+  // No ready check either: its INFO can reach Redis after the queued SUBSCRIBE, which Redis then
+  // refuses on a subscribed connection, and the connection drops once at every start.
+  return { enableOfflineQueue: true, maxRetriesPerRequest: null, enableReadyCheck: false };
 }
 
 interface Credentials {
