@@ -17,6 +17,7 @@ import {
   parseLines,
   signIn,
   startBridge,
+  webClient,
 } from './support/flow.ts';
 import { NavigatingBrowser } from './support/navigator.ts';
 import {
@@ -43,17 +44,13 @@ describe('interop: Apache mod_auth_openidc', () => {
     base = `http://${RP_HOST}:${port}`;
     h = await startBridge(
       [
-        {
-          client_id: CLIENT_ID,
-          client_secret: CLIENT_SECRET,
-          client_name: 'Apache site',
-          redirect_uris: [`${base}/protected/redirect_uri`],
-          post_logout_redirect_uris: [`${base}/signed-out.html`],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'client_secret_basic',
-          first_party: true,
-        },
+        webClient(
+          CLIENT_ID,
+          CLIENT_SECRET,
+          'Apache site',
+          `${base}/protected/redirect_uri`,
+          `${base}/signed-out.html`,
+        ),
       ],
       USER,
     );

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
 import type { Harness } from '../helpers/harness.ts';
-import { startBridge } from './support/flow.ts';
+import { startBridge, webClient } from './support/flow.ts';
 import {
   freePort,
   RP_HOST,
@@ -36,17 +36,13 @@ describe('interop: Auth.js', () => {
     base = `http://${RP_HOST}:${port}`;
     h = await startBridge(
       [
-        {
-          client_id: CLIENT_ID,
-          client_secret: CLIENT_SECRET,
-          client_name: 'Auth.js app',
-          redirect_uris: [`${base}/auth/callback/nopass`],
-          post_logout_redirect_uris: [`${base}/signed-out`],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'client_secret_basic',
-          first_party: true,
-        },
+        webClient(
+          CLIENT_ID,
+          CLIENT_SECRET,
+          'Auth.js app',
+          `${base}/auth/callback/nopass`,
+          `${base}/signed-out`,
+        ),
       ],
       USER,
     );

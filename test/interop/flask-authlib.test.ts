@@ -13,6 +13,7 @@ import {
   confirmSignOut,
   signIn,
   startBridge,
+  webClient,
 } from './support/flow.ts';
 import { NavigatingBrowser } from './support/navigator.ts';
 import {
@@ -38,19 +39,7 @@ describe('interop: Flask with Authlib', () => {
     const port = await freePort();
     base = `http://${RP_HOST}:${port}`;
     h = await startBridge(
-      [
-        {
-          client_id: CLIENT_ID,
-          client_secret: CLIENT_SECRET,
-          client_name: 'Flask app',
-          redirect_uris: [`${base}/callback`],
-          post_logout_redirect_uris: [`${base}/signed-out`],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'client_secret_basic',
-          first_party: true,
-        },
-      ],
+      [webClient(CLIENT_ID, CLIENT_SECRET, 'Flask app', `${base}/callback`, `${base}/signed-out`)],
       USER,
     );
     rp = await startRelyingParty({

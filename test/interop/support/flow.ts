@@ -12,6 +12,30 @@ import { startHarness, type Harness } from '../../helpers/harness.ts';
 const HOPS = 12;
 
 /** The bridge and the simulator, with `clients` as the clients file and `userId` a NoPass user. */
+/**
+ * The clients file entry an operator adds for a server-side web application: confidential,
+ * first-party, code flow, secret in the Authorization header.
+ */
+export function webClient(
+  clientId: string,
+  clientSecret: string,
+  clientName: string,
+  redirectUri: string,
+  postLogoutRedirectUri: string,
+): Record<string, unknown> {
+  return {
+    client_id: clientId,
+    client_secret: clientSecret,
+    client_name: clientName,
+    redirect_uris: [redirectUri],
+    post_logout_redirect_uris: [postLogoutRedirectUri],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    first_party: true,
+  };
+}
+
 export async function startBridge(clients: unknown[], userId: string): Promise<Harness> {
   const h = await startHarness({ clients });
   const added = await h.control('/control/users', { userId });
