@@ -69,12 +69,17 @@ async function start(settings: Settings, log: Logger): Promise<() => Promise<voi
   if (!settings.nopassServerUrl && settings.simulatorPort === settings.port) {
     throw new SettingsError('SIMULATOR_PORT', `must differ from PORT (${settings.port})`);
   }
-  const embedded = settings.nopassServerUrl ? undefined : await embedSimulator(settings, log);
+  let nopassServerUrl = settings.nopassServerUrl;
+  let embedded: EmbeddedSimulator | undefined;
+  if (nopassServerUrl === undefined) {
+    embedded = await embedSimulator(settings, log);
+    nopassServerUrl = embedded.url;
+  }
   const simulator = embedded?.simulator;
   const bridge = await createBridge({
     settings,
     log,
-    nopassServerUrl: settings.nopassServerUrl ?? embedded?.url ?? '',
+    nopassServerUrl,
     demo: simulator ? demoClient(settings.issuer) : undefined,
     phoneUrl: embedded?.phoneUrl,
   });

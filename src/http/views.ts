@@ -9,8 +9,6 @@ import { compileFile, type compileTemplate } from 'pug';
 import { createTranslations } from './i18n.ts';
 import { VIEWS_DIR } from './paths.ts';
 
-export { VIEWS_DIR };
-
 export interface Views {
   /**
    * Renders `name` for this request. `ctx.state.uiLocales` (set from the OIDC request's
