@@ -193,13 +193,23 @@ describe('consent', { timeout: 60_000 }, () => {
     assert.equal(odd.status, 400);
     assert.match(odd.body, /name="decision" value="allow"/, 'the page again, to choose');
 
-    const stranger = await new Browser().post(`${page}/consent`, { decision: 'allow' });
-    assert.equal(stranger.status, 400, 'another browser cannot answer');
-    assert.match(stranger.body, /started in another browser/);
+    // Even with the page's token: the form's cookie belongs to the browser that was shown it.
+    const token = browser.tokenFor(`${page}/consent`);
+    assert.ok(token, 'the consent page carries its token');
+    const stranger = await new Browser().post(`${page}/consent`, {
+      decision: 'allow',
+      _csrf: token,
+    });
+    assert.equal(stranger.status, 403, 'another browser cannot answer');
+    assert.match(stranger.body, /did not come from this site/);
 
     const signingIn = new Browser();
     const onLogin = await authorize(signingIn, partner, PARTNER_REDIRECT);
-    const early = await signingIn.post(`${onLogin.hop.url}/consent`, { decision: 'allow' });
+    // The user id page has no consent form; its token is the one of every form of the sign-in.
+    const early = await signingIn.post(`${onLogin.hop.url}/consent`, {
+      decision: 'allow',
+      _csrf: signingIn.tokenFor(`${onLogin.hop.url}/cancel`) ?? '',
+    });
     assert.equal(early.status, 400, 'nothing to allow before the sign-in');
     assert.match(early.body, /not asking for your consent/);
 

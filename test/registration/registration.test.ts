@@ -169,6 +169,7 @@ describe('registration', () => {
     const request = await authorizationRequest(h.rp);
     const login = last(await third.follow(request.url.href));
     const before = (await calls(h, 'PreRegisterUser')).length;
+    await third.get(`${login.url}/register`);
     const taken = await third.post(`${login.url}/register`, { userId, ...FORM });
     assert.equal(taken.status, 400);
     assert.match(taken.body, /This user id is taken/);
@@ -180,6 +181,7 @@ describe('registration', () => {
     const browser = new Browser();
     const request = await authorizationRequest(h.rp);
     const login = last(await browser.follow(request.url.href));
+    await browser.get(`${login.url}/register`);
     const answer = await browser.post(`${login.url}/register`, {
       userId: 'a!',
       given_name: 'Ada',
@@ -217,6 +219,7 @@ describe('registration', () => {
     const browser = new Browser();
     const request = await authorizationRequest(h.rp);
     const login = last(await browser.follow(request.url.href));
+    await browser.get(`${login.url}/register`);
     await h.control('/control/faults', { failNext: 1 });
     const answer = await browser.post(`${login.url}/register`, { userId: freshUserId(), ...FORM });
     assert.equal(answer.status, 503);

@@ -134,7 +134,11 @@ describe('social network sign-in, not enabled', () => {
     const browser = new Browser();
     const started = await authorize(browser, h.rp, RP_REDIRECT);
     assert.doesNotMatch(started.hop.body, /Sign in with Google/);
-    const answer = await browser.post(`${started.hop.url}/social`, { network: 'google' });
+    // No social form on the page: sent with the token every form of this sign-in carries.
+    const answer = await browser.post(`${started.hop.url}/social`, {
+      network: 'google',
+      _csrf: browser.tokenFor(`${started.hop.url}/cancel`) ?? '',
+    });
     assert.equal(answer.status, 400);
     const calls = (await (await fetch(`${h.simulatorUrl}/control/calls`)).json()) as Call[];
     assert.ok(!calls.some((call) => call.op === 'RequestAuthorization'), 'NoPass never asked');

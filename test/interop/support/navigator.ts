@@ -60,12 +60,12 @@ export class NavigatingBrowser extends Browser {
       await this.jar.setCookie(setCookie, url, { ignoreError: true });
     }
     const location = response.headers.get('location') ?? undefined;
-    return {
+    return this.remember({
       url,
       status: response.status,
       location: location ? new URL(location, url).href : undefined,
       body: response.body,
       headers: response.headers,
-    };
+    });
   }
 }
