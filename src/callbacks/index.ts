@@ -15,8 +15,9 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { BridgeError } from '../http/errors.ts';
+import { BridgeError, RateLimited } from '../http/errors.ts';
 import type { Metrics } from '../http/metrics.ts';
+import type { RateLimits } from '../http/rate-limits.ts';
 import { requestLog } from '../http/request-id.ts';
 import { authRef, type Logger } from '../log.ts';
 import type { Settings } from '../settings/index.ts';
@@ -59,6 +60,8 @@ export function createCallbackRouter(deps: {
   metrics: Metrics;
   /** How DeleteUser deletes users (with the deployment's hooks); see users/deletion.ts. */
   deletion?: UserDeletion;
+  /** How often one address may call (RATE_LIMIT_CALLBACKS_PER_IP); none: no limit. */
+  rateLimits?: RateLimits;
 }): Router {
   const byName = new Map(OPERATIONS.map((operation) => [operation.name.toLowerCase(), operation]));
   const sourceAllowed = createSourceCheck(deps.settings.callbackAllow);
@@ -80,6 +83,8 @@ export function createCallbackRouter(deps: {
 
     try {
       if (!sourceAllowed(ctx.ip)) throw sourceNotAllowed();
+      // Counted before the body is read: a refused call costs nothing and changes nothing.
+      await deps.rateLimits?.callback(ctx);
       if (!operation) throw unknownOperation();
       if (ctx.method !== 'POST') {
         ctx.set('Allow', 'POST');
@@ -97,6 +102,7 @@ export function createCallbackRouter(deps: {
       if (error instanceof BridgeError && error.expose) refusal = error;
       else failure = { error };
       ctx.status = refusal?.status ?? 500;
+      if (refusal instanceof RateLimited) ctx.set('Retry-After', String(refusal.retryAfterS));
       ctx.body = {
         error: refusal?.code ?? 'server_error',
         error_description: refusal?.description ?? GENERIC,

@@ -38,6 +38,10 @@ export async function showInteraction(deps: InteractionDeps, ctx: Context): Prom
 
   const hint = parseUserId(interaction.params.login_hint);
   if (hint.ok) {
+    // Counts as much as sending the user id form: a link with login_hint must not get round
+    // the rate limits.
+    const backUrl = interactionPath(interaction.uid);
+    await deps.rateLimits.signIn(ctx, { userId: hint.userId, backUrl });
     await startSignIn(deps, ctx, interaction, hint.userId);
     return;
   }

@@ -16,13 +16,14 @@ import type { RedisSettings } from '../../settings/index.ts';
 import { RedisBus } from './bus.ts';
 import {
   connect,
+  type RedisClient,
   describeRedis,
   disconnect,
   redisPlan,
   waitUntilReady,
   watchConnection,
 } from './connection.ts';
-import { redisKeys } from './keys.ts';
+import { redisKeys, type RedisKeys } from './keys.ts';
 import { RedisStore } from './store.ts';
 
 export { RedisBus } from './bus.ts';
@@ -39,7 +40,7 @@ export async function openRedisState(
   settings: RedisSettings,
   log: Logger,
   startupTimeoutMs = STARTUP_TIMEOUT_MS,
-): Promise<{ store: RedisStore; bus: RedisBus }> {
+): Promise<{ store: RedisStore; bus: RedisBus; client: RedisClient; keys: RedisKeys }> {
   const where = describeRedis(settings);
   const commands = connect(redisPlan(settings, 'commands'));
   const subscriber = connect(redisPlan(settings, 'subscriber'));
@@ -67,5 +68,6 @@ export async function openRedisState(
     throw error;
   }
   log.info({ redis: where, key_prefix: settings.keyPrefix }, 'state kept in redis');
-  return { store, bus };
+  // The command connection and key layout also serve the rate limits (http/rate-limits.ts).
+  return { store, bus, client: commands, keys };
 }

@@ -19,6 +19,8 @@
  *   oidc-account:<accountId>       set of `Grant:<id>` and `Session:<id>` saved for an account
  *   session-auths:<sessionUid>     set of the NoPass authIds behind an OIDC session
  *   consent:<userId>               hash: client id → scopes the user allowed it, space-separated
+ *   rate:<limit>:<ref>             a rate limit's count for one address or user id hash,
+ *                                  expiring with its window (written by rate-limiter-flexible)
  *   events                         the pub/sub channel of login events
  *
  * Every operation touches one key at a time, so the same layout works on Redis Cluster.
@@ -41,6 +43,8 @@ export interface RedisKeys {
   account(accountId: string): string;
   sessionAuths(sessionUid: string): string;
   consent(userId: string): string;
+  /** What the counters of one rate limit start with; the limiter adds `:<ref>`. */
+  rateLimit(limit: string): string;
   events: string;
 }
 
@@ -62,6 +66,7 @@ export function redisKeys(prefix: string): RedisKeys {
     account: (accountId) => `${prefix}oidc-account:${accountId}`,
     sessionAuths: (sessionUid) => `${prefix}session-auths:${sessionUid}`,
     consent: (userId) => `${prefix}consent:${userId}`,
+    rateLimit: (limit) => `${prefix}rate:${limit}`,
     events: `${prefix}events`,
   };
 }
