@@ -2,13 +2,16 @@
  * /healthz says the process is alive (for a restart policy: it answers as long as the event
  * loop does, whatever Redis or NoPass are doing). /readyz says whether this instance can sign
  * people in (for a load balancer): the store answers, the event bus is connected, a portal
- * registration exists, and the instance is not shutting down, so traffic moves elsewhere while
- * it drains. Both answer JSON; /readyz lists what is wrong:
+ * registration exists, the circuit in front of the NoPass server is not open, and the instance
+ * is not shutting down, so traffic moves elsewhere while it drains. A half-open circuit counts as
+ * ready: the next sign-in is the probe that closes it, and an instance no traffic reaches would
+ * never find out that NoPass is back. Both answer JSON; /readyz lists what is wrong:
  *
  *   200 {"status":"ready","reasons":[]}
  *   503 {"status":"not_ready","reasons":["store not reachable", ...]}
  */
 import Router from '@koa/router';
+import type { CircuitState } from '../nopass/circuit.ts';
 import type { Settings } from '../settings/index.ts';
 import type { Bus, Store } from '../state/types.ts';
 
@@ -18,9 +21,12 @@ export interface HealthDeps {
   settings: Settings;
   /** Aborted when the instance starts shutting down. */
   closing?: AbortSignal;
+  /** The state of the circuit in front of the NoPass server (nopass/circuit.ts). */
+  nopassCircuit?: () => CircuitState;
 }
 
-async function dependencyReasons({ store, bus, settings }: HealthDeps): Promise<string[]> {
+async function dependencyReasons(deps: HealthDeps): Promise<string[]> {
+  const { store, bus, settings } = deps;
   const reasons: string[] = [];
   const [storeUp, busUp] = await Promise.all([
     store.ping().catch(() => false),
@@ -31,6 +37,7 @@ async function dependencyReasons({ store, bus, settings }: HealthDeps): Promise<
   if (storeUp && !settings.configuredPortal && !(await store.getPortal().catch(() => true))) {
     reasons.push('portal not registered with NoPass yet');
   }
+  if (deps.nopassCircuit?.() === 'open') reasons.push('NoPass server failing (circuit open)');
   return reasons;
 }
 

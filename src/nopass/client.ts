@@ -2,18 +2,21 @@
  * The NoPass client: the four outbound operations of the vendor's guide behind the
  * `NoPassClient` interface. Each call looks up the portal credentials (none yet means
  * `PortalNotRegistered`), hands the operation to its module (one per operation, each with its
- * own body and result checks), and logs one line with the operation, the outcome and how long it
- * took. The wire itself, headers and envelope, lives in envelope.ts alone.
+ * own body and result checks) through the circuit breaker (circuit.ts), and logs one line with
+ * the operation, the outcome and how long it took. The wire itself, headers and envelope, lives
+ * in envelope.ts alone.
  */
 import { performance } from 'node:perf_hooks';
 import {
   BridgeError,
+  NoPassCircuitOpen,
   NoPassCredentialsRejected,
   NoPassRefused,
   PortalNotRegistered,
 } from '../http/errors.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { Logger } from '../log.ts';
+import type { NoPassCircuit } from './circuit.ts';
 import { closeAuthSession } from './close-auth-session.ts';
 import { deleteInitialPortal } from './delete-initial-portal.ts';
 import { createSender, type PortalCredentials } from './envelope.ts';
@@ -38,6 +41,8 @@ export interface NoPassClientOptions {
   metrics?: Metrics;
   /** Largest answer read, in bytes; larger ones fail as `NoPassUnavailable`. */
   maxReplyBytes?: number;
+  /** The bridge's circuit breaker, shared by every operation; none sends every call. */
+  circuit?: NoPassCircuit;
 }
 
 /** Log fields for a failed call; vendor text is cut short, secrets never reach here. */
@@ -81,11 +86,20 @@ export function createNoPassClient(options: NoPassClientOptions): NoPassClient {
     try {
       const portal = await options.credentials();
       if (!portal) throw new PortalNotRegistered({ detail: `${op}: no portal registration yet` });
-      const value = await call(portal);
+      const value = options.circuit
+        ? await options.circuit.run(op, () => call(portal))
+        : await call(portal);
       observe('ok');
       lines.debug({ nopass_op: op, outcome: 'ok', duration_ms: elapsed() }, 'nopass call');
       return value;
     } catch (error) {
+      if (error instanceof NoPassCircuitOpen) {
+        // The circuit's own log line says it opened; one per call would flood the log.
+        observe('circuit_open');
+        options.metrics?.nopassCircuitRejected.inc({ operation: op });
+        lines.debug({ nopass_op: op, outcome: 'circuit_open' }, 'nopass call not sent');
+        throw error;
+      }
       const failure = failureFields(error);
       observe(String(failure.outcome));
       const fields = { nopass_op: op, duration_ms: elapsed(), ...failure };
