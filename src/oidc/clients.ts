@@ -7,6 +7,12 @@ import { readFile } from 'node:fs/promises';
 import type { ClientMetadata, Provider } from 'oidc-provider';
 import { SettingsError } from '../settings/index.ts';
 
+/**
+ * The client the bridge registers for its own account page (account/client.ts). It is not in
+ * the clients file, and a file entry with the same id is refused rather than silently replaced.
+ */
+export const ACCOUNT_CLIENT_ID = 'nopass-bridge-account';
+
 export async function readClientsFile(path: string): Promise<ClientMetadata[]> {
   let text: string;
   try {
@@ -35,6 +41,12 @@ export async function readClientsFile(path: string): Promise<ClientMetadata[]> {
     const id = (entry as { client_id?: unknown }).client_id;
     if (typeof id !== 'string' || id === '') {
       throw new SettingsError('CLIENTS_FILE', `${where}: client_id must be a non-empty string`);
+    }
+    if (id === ACCOUNT_CLIENT_ID) {
+      throw new SettingsError(
+        'CLIENTS_FILE',
+        `${where}: client_id "${id}" is reserved for the bridge's own account page`,
+      );
     }
     if (seen.has(id)) {
       throw new SettingsError('CLIENTS_FILE', `${where}: client_id "${id}" appears twice`);

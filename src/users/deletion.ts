@@ -1,8 +1,9 @@
 /**
  * Deleting a user: the one path every deletion takes, whether NoPass asked for it (the
  * DeleteUser callback, which NoPass sends before answering the portal's DeleteInitialPortal,
- * or on its own) or the operator did (`nopass-bridge users delete`). Safe to run any number of
- * times and in any order with those calls: each run removes whatever is still there.
+ * or on its own), the operator did (`nopass-bridge users delete`) or the person did (the account
+ * page). Safe to run any number of times and in any order with those calls: each run removes
+ * whatever is still there.
  *
  *   1. find what oidc-provider saved for the account: the grants and sessions indexed under it
  *      (state/oidc-models.ts), plus every grant a session names;
@@ -23,11 +24,14 @@ export interface DeletedAccount {
   userId: string;
   grantIds: string[];
   sessionIds: string[];
-  /** Who asked: NoPass (DeleteUser) or the operator (the command line). */
+  /**
+   * Who asked: NoPass (DeleteUser), the operator (the command line) or the person themselves
+   * (the account page).
+   */
   origin: DeletionOrigin;
 }
 
-export type DeletionOrigin = 'nopass' | 'operator';
+export type DeletionOrigin = 'nopass' | 'operator' | 'account';
 
 /** A step run before an account's grants and sessions are revoked. */
 export type DeletionHook = (account: DeletedAccount) => Promise<void>;

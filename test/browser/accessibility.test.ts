@@ -83,6 +83,40 @@ describe('hosted pages for people', () => {
     await page.close();
   });
 
+  it('has no serious accessibility problems on the account pages', async () => {
+    const page = await context.newPage();
+    const checked: Record<string, string[]> = {};
+    const userId = await newUser();
+
+    await page.goto(`${h.issuer}/account`);
+    await page.waitForSelector('#userId');
+    await page.fill('#userId', userId);
+    await page.click('button.primary');
+    await page.waitForSelector('#picture');
+    const [auth] = await h.auths(userId);
+    await h.control(`/control/auths/${auth!.authId}/approve`);
+    await page.waitForSelector('#account-user-id');
+    checked['account page'] = await audit(page);
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+    assert.ok(width <= 360, `the account page fits (${width}px)`);
+
+    await page.click('a[href="/account/delete"]');
+    await page.waitForSelector('form[action="/account/delete"]');
+    checked['removal confirmation'] = await audit(page);
+
+    await page.click('form[action="/account/delete"] button');
+    await page.waitForSelector('#account-removed');
+    checked['removal done'] = await audit(page);
+
+    await page.goto(`${h.issuer}/account/callback?state=not-started&code=x`);
+    checked['account error page'] = await audit(page);
+
+    for (const [name, violations] of Object.entries(checked)) {
+      assert.deepEqual(violations, [], name);
+    }
+    await page.close();
+  });
+
   it('signs in by keyboard alone on a 360 px wide screen', async () => {
     const page = await context.newPage();
     const userId = await newUser();
