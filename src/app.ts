@@ -6,17 +6,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { ClientMetadata, Provider } from 'oidc-provider';
+import { accountClient } from './account/client.ts';
+import { createAccountRouter } from './account/router.ts';
 import { createCallbackRouter } from './callbacks/index.ts';
 import { createDemoRouter, type DemoClient } from './demo/router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { createHealthRouter } from './http/health.ts';
 import { createMetrics, createMetricsRouter, type Metrics } from './http/metrics.ts';
+import { createRateLimits, type RateLimitOptions } from './http/rate-limits.ts';
 import { RequestLogs, requestId } from './http/request-id.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createStaticRouter } from './http/static.ts';
 import { createViews } from './http/views.ts';
 import { createInteractionRouter } from './interaction/router.ts';
 import type { Logger } from './log.ts';
+import { createNoPassCircuit } from './nopass/circuit.ts';
 import { createNoPassClient } from './nopass/client.ts';
 import { ClientRegistry } from './oidc/client-registry.ts';
 import { checkClients, readClientsFile } from './oidc/clients.ts';
@@ -24,7 +28,7 @@ import { watchClientsFile } from './oidc/clients-reload.ts';
 import { logProviderEvents } from './oidc/events.ts';
 import { loadCookieKeys, loadSigningKeys } from './oidc/keys.ts';
 import { closeNoPassSessionsOnLogout, logoutDeletedAccount } from './oidc/logout.ts';
-import { createProvider, SESSION_TTL_S } from './oidc/provider.ts';
+import { createProvider, isProviderPath, SESSION_TTL_S } from './oidc/provider.ts';
 import type { Settings } from './settings/index.ts';
 import { MemoryBus } from './state/memory/bus.ts';
 import { MemoryStore } from './state/memory/store.ts';
@@ -67,16 +71,20 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
+interface State {
+  store: Store;
+  bus: Bus;
+  /** Where the rate limits count when Redis holds the state: shared by every instance. */
+  rateLimitStore?: RateLimitOptions['redis'];
+}
+
 /** Memory for one instance (the default); Redis when any Redis setting is there. */
-async function createState(
-  settings: Settings,
-  log: Logger,
-  now: () => number,
-): Promise<{ store: Store; bus: Bus }> {
+async function createState(settings: Settings, log: Logger, now: () => number): Promise<State> {
   if (settings.redis) {
     // Loaded only when asked for: an in-memory bridge starts sooner and smaller without it.
     const { openRedisState } = await import('./state/redis/index.ts');
-    return openRedisState(settings.redis, log);
+    const { store, bus, client, keys } = await openRedisState(settings.redis, log);
+    return { store, bus, rateLimitStore: { client, prefix: (limit) => keys.rateLimit(limit) } };
   }
   return { store: new MemoryStore(now), bus: new MemoryBus() };
 }
@@ -84,9 +92,10 @@ async function createState(
 export async function createBridge(options: BridgeOptions): Promise<Bridge> {
   const { settings, log } = options;
   const now = options.now ?? Date.now;
-  const { store, bus } = await createState(settings, log, now);
+  const state = await createState(settings, log, now);
+  const { store, bus } = state;
   try {
-    return await assemble(options, store, bus, now);
+    return await assemble(options, state, now);
   } catch (error) {
     // A bad clients file or key set must not leave Redis connections holding the process.
     await bus.close();
@@ -95,21 +104,25 @@ export async function createBridge(options: BridgeOptions): Promise<Bridge> {
   }
 }
 
-async function assemble(
-  options: BridgeOptions,
-  store: Store,
-  bus: Bus,
-  now: () => number,
-): Promise<Bridge> {
+async function assemble(options: BridgeOptions, state: State, now: () => number): Promise<Bridge> {
   const { settings, log } = options;
+  const { store, bus } = state;
   const closing = new AbortController();
   const metrics = options.metrics ?? createMetrics();
+  const rateLimits = createRateLimits({
+    settings: settings.rateLimits,
+    log,
+    metrics,
+    redis: state.rateLimitStore,
+  });
   const requestLogs = new RequestLogs(log);
 
   const signing = await loadSigningKeys(settings, store);
   const cookieKeys = await loadCookieKeys(settings, store);
   const fileClients = await readClientsFile(settings.clientsFile);
-  const extraClients: ClientMetadata[] = options.demo ? [options.demo.metadata] : [];
+  // Clients of the bridge's own pages: the account page always, the demo in the quickstart.
+  const extraClients: ClientMetadata[] = [accountClient(settings.issuer)];
+  if (options.demo) extraClients.push(options.demo.metadata);
   const clients = new ClientRegistry([...fileClients, ...extraClients]);
 
   const { branding } = settings;
@@ -144,12 +157,15 @@ async function assemble(
     extra: extraClients,
   });
 
+  // One circuit for every operation: the NoPass server is one dependency.
+  const circuit = createNoPassCircuit({ settings: settings.nopassCircuit, log, metrics });
   const nopass = createNoPassClient({
     baseUrl: options.nopassServerUrl,
     credentials: async () => settings.configuredPortal ?? (await store.getPortal()),
     timeoutMs: settings.nopassTimeoutMs,
     log,
     metrics,
+    circuit,
   });
   const logout = { provider, store, nopass, log, sessionTtlMs: SESSION_TTL_S * 1000 };
   closeNoPassSessionsOnLogout(logout);
@@ -168,10 +184,25 @@ async function assemble(
   app.use(errorHandler(views, log));
 
   const routers = [
-    createHealthRouter({ store, bus, settings, closing: closing.signal }),
+    createHealthRouter({
+      store,
+      bus,
+      settings,
+      closing: closing.signal,
+      nopassCircuit: () => circuit.state(),
+    }),
     createMetricsRouter(metrics, settings.metricsToken),
     createStaticRouter(settings.branding),
-    createCallbackRouter({ store, bus, settings, log, now, metrics, deletion: userDeletion }),
+    createCallbackRouter({
+      store,
+      bus,
+      settings,
+      log,
+      now,
+      metrics,
+      deletion: userDeletion,
+      rateLimits,
+    }),
     createInteractionRouter({
       provider,
       nopass,
@@ -182,16 +213,30 @@ async function assemble(
       log,
       metrics,
       now,
+      rateLimits,
+      cookieKeys,
       phoneUrl: options.phoneUrl,
       closing: closing.signal,
     }),
   ];
+  routers.push(
+    createAccountRouter({
+      issuer: settings.issuer,
+      store,
+      nopass,
+      deletion: userDeletion,
+      views,
+      log,
+      now,
+      cookieKeys,
+    }),
+  );
   if (options.demo) routers.push(createDemoRouter(settings.issuer, options.demo, views));
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
 
   if (!options.demo) {
     app.use(async (ctx, next) => {
-      if (ctx.path !== '/' || ctx.method !== 'GET') {
+      if (ctx.path !== '/' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) {
         await next();
         return;
       }
@@ -200,10 +245,48 @@ async function assemble(
     });
   }
 
-  // Everything else is OpenID Connect: handed to oidc-provider untouched (no body parser).
+  // An address neither the bridge nor the provider knows gets the bridge's own page (or JSON).
+  app.use(async (ctx, next) => {
+    if (isProviderPath(ctx.path)) {
+      await next();
+      return;
+    }
+    // A known address asked with a method it does not take: 405 with the methods it does.
+    const matched = (ctx as { matched?: { methods: string[] }[] }).matched ?? [];
+    const allowed = new Set(matched.flatMap((layer) => layer.methods));
+    if (allowed.size > 0) {
+      ctx.status = 405;
+      ctx.set('Allow', [...allowed].join(', '));
+      ctx.body = {
+        error: 'method_not_allowed',
+        error_description: `This address does not take ${ctx.method} requests.`,
+      };
+      return;
+    }
+    ctx.status = 404;
+    if (ctx.accepts('json', 'html') === 'html') {
+      ctx.type = 'html';
+      ctx.body = views.page(ctx, 'error', {
+        code: 'page_not_found',
+        titleKey: 'error.notFoundTitle',
+        backUrl: '/',
+      });
+    } else {
+      ctx.body = { error: 'not_found', error_description: 'There is nothing at this address.' };
+    }
+  });
+
+  // What is left is OpenID Connect: handed to oidc-provider (no body parser), which builds
+  // every URL it publishes (discovery, redirects, logout) from the request's host and scheme.
+  // Those are pinned to the configured issuer first, so a forged Host or X-Forwarded-Host
+  // cannot put another origin into discovery or a cache in front of it.
   const oidcHandler = provider.callback();
+  const issuerUrl = new URL(settings.issuer);
   app.use(async (ctx) => {
     ctx.respond = false;
+    ctx.req.headers.host = issuerUrl.host;
+    delete ctx.req.headers['x-forwarded-host'];
+    if (settings.trustProxy) ctx.req.headers['x-forwarded-proto'] = issuerUrl.protocol.slice(0, -1);
     await oidcHandler(ctx.req, ctx.res);
   });
 
@@ -243,6 +326,7 @@ async function assemble(
         clearInterval(sweep);
         clearTimeout(drain);
       }
+      circuit.close();
       await bus.close();
       await store.close();
     },

@@ -44,6 +44,8 @@ const SECRET_FIELDS = new Set(
     'id_token_hint',
     'logout_token',
     'client_secret',
+    // A form's anti-forgery token (http/csrf.ts); its cookie is covered by the cookie names.
+    '_csrf',
   ].map((name) => name.toLowerCase()),
 );
 

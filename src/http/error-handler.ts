@@ -6,7 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from '../log.ts';
-import { BridgeError } from './errors.ts';
+import { BridgeError, RateLimited } from './errors.ts';
 import { requestLog } from './request-id.ts';
 import type { Views } from './views.ts';
 
@@ -46,9 +46,29 @@ export function errorHandler(views: Views, log: Logger) {
 
       if (ctx.headerSent || !ctx.writable) return;
       ctx.status = status;
+      if (known instanceof RateLimited) ctx.set('Retry-After', String(known.retryAfterS));
       if (wantsHtml(ctx)) {
+        // A refusal that names a page to start again from gets a link to it.
+        const backUrl =
+          known && 'backUrl' in known && typeof known.backUrl === 'string'
+            ? known.backUrl
+            : undefined;
         ctx.type = 'html';
-        ctx.body = views.page(ctx, 'error', { server: status >= 500, message: description, code });
+        ctx.body = views.page(ctx, 'error', {
+          server: status >= 500,
+          message: description,
+          code,
+          ...(backUrl ? { backUrl, backLabel: 'error.startAgain' } : {}),
+          // A rate limit says how long to wait, and leads back to the sign-in.
+          ...(known instanceof RateLimited
+            ? {
+                titleKey: 'error.rateLimitedTitle',
+                whatToDoKey: 'error.rateLimitedWait',
+                whatToDoValues: { seconds: known.retryAfterS },
+                backLabel: 'error.backToSignIn',
+              }
+            : {}),
+        });
       } else {
         ctx.body = { error: code, error_description: description };
       }

@@ -73,6 +73,12 @@ export class NoPassUnavailable extends BridgeError {
 }
 
 /**
+ * The NoPass server has been failing, so the circuit in front of it is open: the call was not
+ * sent (nopass/circuit.ts). People see the same "try again" page as for any outage.
+ */
+export class NoPassCircuitOpen extends NoPassUnavailable {}
+
+/**
  * The NoPass server answered and said no: an `errors` array in its envelope, or a 4xx with one.
  * The vendor's code and message are kept for logs; the description stays generic because the
  * vendor's message can reveal whether a user id exists.
@@ -154,5 +160,44 @@ export class StoreUnavailable extends BridgeError {
     );
     this.error_description = this.description;
     this.message = 'store_unavailable';
+  }
+}
+
+/**
+ * Too many attempts from one address, or for one user id, within a rate limit's window
+ * (http/rate-limits.ts). The description is the same whichever limit was reached, so a refusal
+ * never tells whether a user id exists. `retryAfterS` becomes the Retry-After header.
+ */
+export class RateLimited extends BridgeError {
+  /** Whole seconds until the limit's window ends. */
+  readonly retryAfterS: number;
+  /** Where a person can try again once the wait is over (the sign-in's first page), if any. */
+  readonly backUrl: string | undefined;
+
+  constructor(retryAfterS: number, options: BridgeErrorOptions & { backUrl?: string } = {}) {
+    super(429, 'rate_limited', 'Too many attempts. Please wait a moment and try again.', options);
+    this.retryAfterS = retryAfterS;
+    this.backUrl = options.backUrl;
+  }
+}
+
+/**
+ * A form sent without the anti-forgery token of the page it belongs to, or with another
+ * page's (http/csrf.ts): a page of another site, or a page older than its token. `backUrl`
+ * is where the person can start again.
+ */
+export class CsrfTokenRejected extends BridgeError {
+  /** The page to start again from, linked from the error page. */
+  readonly backUrl: string | undefined;
+
+  constructor(options: BridgeErrorOptions & { backUrl?: string } = {}) {
+    super(
+      403,
+      'csrf_token_invalid',
+      "The form was not accepted because it did not come from this site's own page, or the " +
+        'page was out of date. Open the page again and send the form from there.',
+      options,
+    );
+    this.backUrl = options.backUrl;
   }
 }

@@ -20,14 +20,23 @@ export interface Metrics {
   signInsEnded: Counter<'outcome'>;
   /** Calls the NoPass server made to the callback endpoints, by operation and result code. */
   callbacks: Counter<'operation' | 'result'>;
-  /** Duration of calls to the NoPass server, by operation and outcome (`ok` or error code). */
+  /**
+   * Duration of calls to the NoPass server, by operation and outcome (`ok`, an error code, or
+   * `circuit_open` for a call the open circuit kept from being sent).
+   */
   nopassCallSeconds: Histogram<'operation' | 'outcome'>;
+  /** The circuit in front of the NoPass server: 0 closed, 1 half-open, 2 open. */
+  nopassCircuitState: Gauge;
+  /** Calls to the NoPass server failed at once, unsent, because the circuit was open. */
+  nopassCircuitRejected: Counter<'operation'>;
   /** Event streams (waiting picture pages) this instance holds open right now. */
   eventStreams: Gauge;
   /** Time from the first picture shown to NoPass's verdict. */
   verdictSeconds: Histogram<'verdict'>;
   /** oidc-provider's outcomes: tokens issued and requests refused, by event. */
   oidcEvents: Counter<'event'>;
+  /** Requests refused by a rate limit, by limit (`signin_ip`, `signin_user`, `callbacks_ip`). */
+  rateLimited: Counter<'limit'>;
 }
 
 export interface MetricsOptions {
@@ -68,6 +77,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    nopassCircuitState: new Gauge({
+      name: `${PREFIX}nopass_circuit_state`,
+      help: 'The circuit in front of the NoPass server: 0 closed, 1 half-open, 2 open.',
+      registers,
+    }),
+    nopassCircuitRejected: new Counter({
+      name: `${PREFIX}nopass_circuit_rejected_total`,
+      help: 'Calls to the NoPass server failed at once because the circuit was open, by operation.',
+      labelNames: ['operation'],
+      registers,
+    }),
     eventStreams: new Gauge({
       name: `${PREFIX}event_streams_open`,
       help: 'Picture page event streams this instance holds open.',
@@ -84,6 +104,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: `${PREFIX}oidc_events_total`,
       help: 'OpenID Connect outcomes reported by the provider (tokens issued, errors), by event.',
       labelNames: ['event'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: `${PREFIX}rate_limited_total`,
+      help: 'Requests refused because a rate limit was reached, by limit.',
+      labelNames: ['limit'],
       registers,
     }),
   };

@@ -34,7 +34,10 @@ export function createViews(common: Record<string, unknown>): Views {
         (ctx.state as { uiLocales?: unknown } | undefined)?.uiLocales,
         (languages) => ctx.acceptsLanguages(languages),
       );
-      return template({ ...common, ...locals, lang, t: translations.t(lang) });
+      // Locals a middleware prepared for every page of this request (the CSRF token, csrf.ts).
+      const prepared = (ctx.state as { pageLocals?: Record<string, unknown> } | undefined)
+        ?.pageLocals;
+      return template({ ...common, ...prepared, ...locals, lang, t: translations.t(lang) });
     },
   };
 }

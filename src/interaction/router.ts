@@ -14,10 +14,16 @@
  *                                first address shows when the prompt is consent
  *
  * Everything sits under /interaction/:uid because the interaction cookie is scoped there.
+ * Every POST form carries an anti-forgery token bound to the interaction, in a cookie scoped
+ * there too (http/csrf.ts); a form without it is refused before its handler runs.
+ * Whatever asks NoPass to start something (the user id, social and registration forms, and a
+ * login_hint) counts against the rate limits first (http/rate-limits.ts).
  */
-import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
+import { createCsrf } from '../http/csrf.ts';
+import { formBody } from '../http/form-body.ts';
+import { INTERACTION_TTL_S, interactionPath } from '../oidc/provider.ts';
 import { submitConsent } from './consent.ts';
 import type { InteractionDeps } from './deps.ts';
 import {
@@ -36,9 +42,35 @@ import {
 import { submitSocial } from './social.ts';
 import { streamEvents } from './stream.ts';
 
+/** The interaction's path as the browser sends it, which its cookies are scoped to. */
+function pathOf(ctx: Context): string {
+  return interactionPath(encodeURIComponent(String((ctx.params as { uid?: string }).uid ?? '')));
+}
+
 export function createInteractionRouter(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
-  const form = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  // A form's token is bound to its interaction and lives as long as an interaction can.
+  const csrf = createCsrf({
+    keys: deps.cookieKeys,
+    cookieName: 'nopass.csrf',
+    path: pathOf,
+    sessionIdentifier: (ctx) => String((ctx.params as { uid?: string }).uid ?? ''),
+    secure: deps.settings.issuer.startsWith('https:'),
+    maxAgeMs: INTERACTION_TTL_S * 1000,
+    backUrl: pathOf,
+  });
+  const parse = formBody();
+  // Every form is parsed, then must carry its page's anti-forgery token (http/csrf.ts).
+  const form = async (ctx: Context, next: Next): Promise<void> => {
+    await parse(ctx, () => csrf.verify(ctx, next));
+  };
+  // Counted once the form is known to be this site's own, before anything is asked of NoPass.
+  const limited = async (ctx: Context, next: Next) => {
+    const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+    const userId = typeof body.userId === 'string' ? body.userId : undefined;
+    await deps.rateLimits.signIn(ctx, { userId, backUrl: pathOf(ctx) });
+    await next();
+  };
   const noStore = async (ctx: Context, next: () => Promise<unknown>) => {
     ctx.set('Cache-Control', 'no-store');
     await next();
@@ -48,13 +80,14 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
       handler(deps, ctx);
 
   router.use(noStore);
+  router.use(csrf.provide);
   router.get('/', route(showInteraction));
-  router.post('/login', form, route(submitUserId));
+  router.post('/login', form, limited, route(submitUserId));
   router.get('/picture', route(showPicture));
   router.get('/events', route(streamEvents));
   router.get('/complete', route(completeSignIn));
   router.post('/cancel', form, route(cancelSignIn));
-  router.post('/social', form, route(submitSocial));
+  router.post('/social', form, limited, route(submitSocial));
   router.post('/consent', form, route(submitConsent));
   // A reload after a form was sent (the address bar then shows the form's target) lands back
   // on the sign-in's start instead of a bare "not found".
@@ -65,7 +98,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     });
   }
   router.get('/register', route(showRegistration));
-  router.post('/register', form, route(submitRegistration));
+  router.post('/register', form, limited, route(submitRegistration));
   router.get('/register/:id', route(returnFromRegistration));
   router.get('/register/:id/state', route(registrationState));
   return router;

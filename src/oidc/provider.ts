@@ -32,8 +32,39 @@ export interface ProviderDeps {
   views: Views;
 }
 
+/** How long an interaction (one sign-in's pages) can last, in seconds. */
+export const INTERACTION_TTL_S = 3600;
+
 /** How long a browser stays signed in at the bridge without signing in again, in seconds. */
 export const SESSION_TTL_S = 14 * 24 * 3600;
+
+/**
+ * Every path oidc-provider answers with the bridge's configuration (its default `routes`, the
+ * discovery documents, and the sub-paths it derives from them: resuming an authorization, the
+ * logout confirmation and success pages, a registered client's own URL). Anything else is not
+ * OpenID Connect, and the bridge answers it with its own "no page here" rather than the
+ * provider's bare text.
+ */
+const PROVIDER_PATHS = new RegExp(
+  `^(?:${[
+    '/auth(?:/[^/]+)?',
+    '/token(?:/introspection|/revocation)?',
+    '/me',
+    '/jwks',
+    '/session/end(?:/confirm|/success)?',
+    '/reg(?:/[^/]+)?',
+    '/request',
+    '/backchannel',
+    '/challenge',
+    '/credential',
+    '/device(?:/[^/]+)?',
+    '/\\.well-known/(?:openid-configuration|oauth-authorization-server|openid-credential-issuer)',
+  ].join('|')})$`,
+);
+
+export function isProviderPath(path: string): boolean {
+  return PROVIDER_PATHS.test(path);
+}
 
 /** Every interaction page lives under this path so each sees the interaction cookie. */
 export function interactionPath(uid: string): string {
@@ -95,7 +126,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     ttl: {
       ...TOKEN_TTL,
-      Interaction: 3600,
+      Interaction: INTERACTION_TTL_S,
       Session: SESSION_TTL_S,
     },
     renderError: (ctx, out) => {

@@ -44,11 +44,41 @@ export interface Settings {
   pictureGraceMs: number;
   /** Timeout of one outbound NoPass call. */
   nopassTimeoutMs: number;
+  /** The circuit breaker in front of the NoPass server (nopass/circuit.ts). */
+  nopassCircuit: NoPassCircuitSettings;
   branding: Branding;
   /** Registration from the hosted pages and its policy (settings/registration.ts). */
   registration: RegistrationSettings;
   /** `NOPASS_SOCIAL`: social networks offered on the user id page (settings/social.ts). */
   social: SocialNetwork[];
+  /** `RATE_LIMIT_*`: how often the sign-in forms and the callbacks may be used. */
+  rateLimits: RateLimitSettings;
+}
+
+/**
+ * Attempts allowed per window (`RATE_LIMIT_WINDOW_SECONDS`), counted per client address for the
+ * sign-in forms, per user id for sign-ins and registrations, and per source address for the
+ * NoPass callbacks. 0 turns a limit off.
+ */
+export interface RateLimitSettings {
+  windowSeconds: number;
+  signInPerIp: number;
+  signInPerUser: number;
+  callbacksPerIp: number;
+}
+
+/**
+ * When the circuit in front of the NoPass server opens: within the last `windowMs`, at least
+ * `minCalls` calls were made and more than `failurePercent` of them found the server
+ * unavailable. It stays open `resetMs`, then lets one call through as a probe.
+ */
+export interface NoPassCircuitSettings {
+  /** `NOPASS_CIRCUIT_ENABLED`: false sends every call whatever happened before. */
+  enabled: boolean;
+  minCalls: number;
+  failurePercent: number;
+  windowMs: number;
+  resetMs: number;
 }
 
 /** How the hosted pages present the organisation running the bridge. */
@@ -99,6 +129,18 @@ function branding(env: Env): Branding {
     throw new SettingsError('BRAND_NAME', 'must be at most 80 characters');
   }
   return { name, logoFile, color, supportUrl: url(env, 'SUPPORT_URL') };
+}
+
+function rateLimits(env: Env): RateLimitSettings {
+  return {
+    windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    // A busy office or campus can sign in from one address: generous per address, strict per
+    // user id, which is what keeps a person's phone from being flooded with approval requests.
+    signInPerIp: integer(env, 'RATE_LIMIT_SIGNIN_PER_IP', 100, 0, 10_000_000),
+    signInPerUser: integer(env, 'RATE_LIMIT_SIGNIN_PER_USER', 10, 0, 10_000_000),
+    // A NoPass server under load calls back from few addresses, for every sign-in.
+    callbacksPerIp: integer(env, 'RATE_LIMIT_CALLBACKS_PER_IP', 20_000, 0, 10_000_000),
+  };
 }
 
 export class SettingsError extends Error {
@@ -180,6 +222,18 @@ function flag(env: Env, name: string): boolean {
   if (raw === '' || raw === '0' || raw === 'false' || raw === 'off' || raw === 'no') return false;
   if (raw === '1' || raw === 'true' || raw === 'on' || raw === 'yes') return true;
   throw new SettingsError(name, `expected true or false, got "${env[name]}"`);
+}
+
+function nopassCircuit(env: Env): NoPassCircuitSettings {
+  const unset = (env.NOPASS_CIRCUIT_ENABLED ?? '').trim() === '';
+  return {
+    enabled: unset || flag(env, 'NOPASS_CIRCUIT_ENABLED'),
+    minCalls: integer(env, 'NOPASS_CIRCUIT_MIN_CALLS', 5, 1, 10_000),
+    // Opens when the share is above this; at 100 it never could.
+    failurePercent: integer(env, 'NOPASS_CIRCUIT_FAILURE_PERCENT', 50, 0, 99),
+    windowMs: integer(env, 'NOPASS_CIRCUIT_WINDOW_MS', 60_000, 1_000, 3_600_000),
+    resetMs: integer(env, 'NOPASS_CIRCUIT_RESET_MS', 30_000, 100, 3_600_000),
+  };
 }
 
 function prefix(env: Env): string {
@@ -398,8 +452,10 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
     loginTtlMs: integer(env, 'LOGIN_TTL_MS', 360_000, 10_000, 3_600_000),
     pictureGraceMs: integer(env, 'PICTURE_GRACE_MS', 5_000, 0, 600_000),
     nopassTimeoutMs: integer(env, 'NOPASS_TIMEOUT_MS', 10_000, 100, 120_000),
+    nopassCircuit: nopassCircuit(env),
     branding: branding(env),
     registration: registrationSettings(env),
     social: socialSettings(env),
+    rateLimits: rateLimits(env),
   };
 }
