@@ -140,10 +140,13 @@ export async function cancelSignIn(deps: InteractionDeps, ctx: Context): Promise
   // Counted as a sign-in that ended only when NoPass had started one that was still open.
   const login = await deps.store.getLoginByInteraction(interaction.uid);
   if (login) bindLog(ctx, { auth_ref: authRef(login.authId) });
+  closeAbandoned(deps, ctx, login, 'cancelled');
   if (login && loginStatus(login, deps.now()) === 'waiting') {
     deps.metrics.signInsEnded.inc({ outcome: 'cancelled' });
+    // Settled as refused here, so an approval that arrives after the person cancelled is
+    // answered as late and can never finish this interaction.
+    await deps.store.settleLogin(login.authId, false, 'cancelled at the bridge', deps.now());
   }
-  closeAbandoned(deps, ctx, login, 'cancelled');
   requestLog(ctx, deps.log).info('sign-in cancelled');
   await deps.provider.interactionFinished(
     ctx.req,
