@@ -17,6 +17,7 @@ import { createRateLimits, type RateLimitOptions } from './http/rate-limits.ts';
 import { RequestLogs, requestId } from './http/request-id.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createStaticRouter } from './http/static.ts';
+import { unrouted } from './http/unrouted.ts';
 import { createViews } from './http/views.ts';
 import { createInteractionRouter } from './interaction/router.ts';
 import type { Logger } from './log.ts';
@@ -28,7 +29,7 @@ import { watchClientsFile } from './oidc/clients-reload.ts';
 import { logProviderEvents } from './oidc/events.ts';
 import { loadCookieKeys, loadSigningKeys } from './oidc/keys.ts';
 import { closeNoPassSessionsOnLogout, logoutDeletedAccount } from './oidc/logout.ts';
-import { createProvider, isProviderPath, SESSION_TTL_S } from './oidc/provider.ts';
+import { createProvider, SESSION_TTL_S } from './oidc/provider.ts';
 import type { Settings } from './settings/index.ts';
 import { MemoryBus } from './state/memory/bus.ts';
 import { MemoryStore } from './state/memory/store.ts';
@@ -245,36 +246,8 @@ async function assemble(options: BridgeOptions, state: State, now: () => number)
     });
   }
 
-  // An address neither the bridge nor the provider knows gets the bridge's own page (or JSON).
-  app.use(async (ctx, next) => {
-    if (isProviderPath(ctx.path)) {
-      await next();
-      return;
-    }
-    // A known address asked with a method it does not take: 405 with the methods it does.
-    const matched = (ctx as { matched?: { methods: string[] }[] }).matched ?? [];
-    const allowed = new Set(matched.flatMap((layer) => layer.methods));
-    if (allowed.size > 0) {
-      ctx.status = 405;
-      ctx.set('Allow', [...allowed].join(', '));
-      ctx.body = {
-        error: 'method_not_allowed',
-        error_description: `This address does not take ${ctx.method} requests.`,
-      };
-      return;
-    }
-    ctx.status = 404;
-    if (ctx.accepts('json', 'html') === 'html') {
-      ctx.type = 'html';
-      ctx.body = views.page(ctx, 'error', {
-        code: 'page_not_found',
-        titleKey: 'error.notFoundTitle',
-        backUrl: '/',
-      });
-    } else {
-      ctx.body = { error: 'not_found', error_description: 'There is nothing at this address.' };
-    }
-  });
+  // An address or method neither the bridge nor the provider takes: the bridge's own answer.
+  app.use(unrouted(views));
 
   // What is left is OpenID Connect: handed to oidc-provider (no body parser), which builds
   // every URL it publishes (discovery, redirects, logout) from the request's host and scheme.

@@ -39,31 +39,41 @@ export const INTERACTION_TTL_S = 3600;
 export const SESSION_TTL_S = 14 * 24 * 3600;
 
 /**
- * Every path oidc-provider answers with the bridge's configuration (its default `routes`, the
- * discovery documents, and the sub-paths it derives from them: resuming an authorization, the
- * logout confirmation and success pages, a registered client's own URL). Anything else is not
- * OpenID Connect, and the bridge answers it with its own "no page here" rather than the
- * provider's bare text.
+ * Every address oidc-provider answers with the bridge's configuration, and the methods it takes
+ * there (HEAD goes with GET): its default `routes` for the features turned on, the discovery
+ * documents, resuming an authorization, and the logout confirmation and success pages. The
+ * authorization and end-session endpoints take GET only: POST there needs the session cookie
+ * sent cross-site (`SameSite=None`), which the bridge does not do. Anything else is not for
+ * the provider: the bridge answers it with its own "no page here", or a 405 naming the methods
+ * the address does take.
  */
-const PROVIDER_PATHS = new RegExp(
-  `^(?:${[
-    '/auth(?:/[^/]+)?',
-    '/token(?:/introspection|/revocation)?',
-    '/me',
-    '/jwks',
-    '/session/end(?:/confirm|/success)?',
-    '/reg(?:/[^/]+)?',
-    '/request',
-    '/backchannel',
-    '/challenge',
-    '/credential',
-    '/device(?:/[^/]+)?',
-    '/\\.well-known/(?:openid-configuration|oauth-authorization-server|openid-credential-issuer)',
-  ].join('|')})$`,
-);
+const PROVIDER_ROUTES: readonly { path: RegExp; methods: readonly string[] }[] = [
+  { path: /^\/auth(?:\/[^/]+)?$/, methods: ['GET'] },
+  { path: /^\/token$/, methods: ['POST', 'OPTIONS'] },
+  { path: /^\/token\/(?:introspection|revocation)$/, methods: ['POST', 'OPTIONS'] },
+  { path: /^\/request$/, methods: ['POST', 'OPTIONS'] },
+  { path: /^\/me$/, methods: ['GET', 'POST', 'OPTIONS'] },
+  { path: /^\/jwks$/, methods: ['GET', 'OPTIONS'] },
+  {
+    path: /^\/\.well-known\/(?:openid-configuration|oauth-authorization-server)$/,
+    methods: ['GET', 'OPTIONS'],
+  },
+  { path: /^\/session\/end(?:\/success)?$/, methods: ['GET'] },
+  { path: /^\/session\/end\/confirm$/, methods: ['POST'] },
+];
 
-export function isProviderPath(path: string): boolean {
-  return PROVIDER_PATHS.test(path);
+/**
+ * What the provider does with a request: `handles` it, or the address is its but not the
+ * method (`allowed` lists the ones it takes), or the address is not its at all.
+ */
+export function providerRoute(
+  path: string,
+  method: string,
+): { handles: true } | { handles: false; allowed: readonly string[] } {
+  const route = PROVIDER_ROUTES.find((candidate) => candidate.path.test(path));
+  if (!route) return { handles: false, allowed: [] };
+  const allowed = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
+  return allowed.includes(method) ? { handles: true } : { handles: false, allowed };
 }
 
 /** Every interaction page lives under this path so each sees the interaction cookie. */

@@ -230,7 +230,7 @@ describe('headers, cookies and unknown addresses', () => {
     }
   });
 
-  for (const path of ['/no-such-page', '/interaction/abc/unknown', '/static/missing.css']) {
+  for (const path of ['/no-such-page', '/interaction/abc/unknown', '/static/missing.css', '/reg']) {
     it(`answers ${path} with the bridge's own page, or JSON for a machine`, async () => {
       const page = await fetch(`${h.issuer}${path}`, { headers: { accept: 'text/html' } });
       assert.equal(page.status, 404);
@@ -245,14 +245,35 @@ describe('headers, cookies and unknown addresses', () => {
     });
   }
 
-  it('answers a method an address does not take with 405 and the methods it does', async () => {
-    const response = await fetch(`${h.issuer}/healthz`, {
-      method: 'PATCH',
-      headers: { accept: 'application/json' },
+  const wrongMethods: [string, string, RegExp][] = [
+    ['PATCH', '/healthz', /GET/],
+    ['GET', '/token', /^POST, OPTIONS$/],
+    ['PUT', '/.well-known/openid-configuration', /GET/],
+    ['DELETE', '/me', /GET, POST/],
+    // POST at these two would need the session cookie sent cross-site (SameSite=None).
+    ['POST', '/auth', /^GET, HEAD$/],
+    ['POST', '/session/end', /^GET, HEAD$/],
+  ];
+  for (const [method, path, allow] of wrongMethods) {
+    it(`answers ${method} ${path} with 405 and the methods it takes`, async () => {
+      const response = await fetch(`${h.issuer}${path}`, {
+        method,
+        headers: { accept: 'application/json' },
+      });
+      assert.equal(response.status, 405);
+      assert.match(String(response.headers.get('allow')), allow);
+      assert.equal(((await response.json()) as { error: string }).error, 'method_not_allowed');
+
+      const page = await fetch(`${h.issuer}${path}`, { method, headers: { accept: 'text/html' } });
+      assert.equal(page.status, 405);
+      assert.match(await page.text(), /cannot be used this way/);
     });
-    assert.equal(response.status, 405);
+  }
+
+  it('still lets a browser ask which methods an address takes', async () => {
+    const response = await fetch(`${h.issuer}/healthz`, { method: 'OPTIONS' });
+    assert.equal(response.status, 204);
     assert.match(String(response.headers.get('allow')), /GET/);
-    assert.equal(((await response.json()) as { error: string }).error, 'method_not_allowed');
   });
 });
 
