@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createBridge } from './app.ts';
+import { createSourceCheck } from './callbacks/source.ts';
 import { demoClient } from './demo/router.ts';
 import { chooseLogFormat, createLogger, logDestination, type Logger } from './log.ts';
 import { readSettings, SettingsError, type Settings } from './settings/index.ts';
@@ -34,6 +35,9 @@ async function listenOn<T>(setting: string, port: number, listen: () => Promise<
     }
     if (code === 'EACCES') {
       throw new SettingsError(setting, `port ${port} needs privileges this process lacks`);
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new SettingsError('HOST', 'is not an address of this machine');
     }
     throw error;
   }
@@ -72,6 +76,13 @@ async function start(settings: Settings, log: Logger): Promise<() => Promise<voi
   let nopassServerUrl = settings.nopassServerUrl;
   let embedded: EmbeddedSimulator | undefined;
   if (nopassServerUrl === undefined) {
+    if (!createSourceCheck(settings.callbackAllow)('127.0.0.1')) {
+      throw new SettingsError(
+        'NOPASS_CALLBACK_ALLOW',
+        'the embedded simulator calls back from 127.0.0.1, which this list does not allow; ' +
+          'add 127.0.0.1 or leave the setting out in the quickstart',
+      );
+    }
     embedded = await embedSimulator(settings, log);
     nopassServerUrl = embedded.url;
   }
@@ -84,10 +95,18 @@ async function start(settings: Settings, log: Logger): Promise<() => Promise<voi
     phoneUrl: embedded?.phoneUrl,
   });
   if (bridge.generatedKeys) {
-    log.warn('signing keys were generated and are kept only in this process; set JWKS_FILE');
+    log.warn(
+      settings.redis
+        ? 'signing keys were generated and are kept in Redis, shared by every instance; set ' +
+            'JWKS_FILE to keep them out of Redis'
+        : 'signing keys were generated and are kept only in this process; set JWKS_FILE',
+    );
   }
-  await listenOn('PORT', settings.port, () => bridge.listen(settings.port));
-  log.info({ issuer: settings.issuer, port: settings.port }, 'bridge listening');
+  await listenOn('PORT', settings.port, () => bridge.listen(settings.port, settings.host));
+  log.info(
+    { issuer: settings.issuer, port: settings.port, host: settings.host ?? 'every interface' },
+    'bridge listening',
+  );
   if (!simulator && !settings.configuredPortal && !(await bridge.store.getPortal())) {
     log.warn(
       { web_url: `${settings.issuer}${settings.callbackPrefix}` },

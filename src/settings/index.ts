@@ -3,6 +3,7 @@
  * a message naming the setting; in production (`NODE_ENV=production`) a missing safety-relevant
  * setting does too. The names are the ones in the README's configuration table.
  */
+import { isIP } from 'node:net';
 import { registrationSettings, type RegistrationSettings } from './registration.ts';
 import { socialSettings } from './social.ts';
 import type { SocialNetwork } from '../state/types.ts';
@@ -10,6 +11,8 @@ import type { LogFormat } from '../log.ts';
 
 export interface Settings {
   port: number;
+  /** `HOST`: the address to listen on; undefined means every interface. */
+  host: string | undefined;
   /** Public issuer URL, no trailing slash. */
   issuer: string;
   production: boolean;
@@ -176,6 +179,16 @@ function metricsToken(env: Env): string | undefined {
       'METRICS_TOKEN',
       'expected 16 to 256 printable characters without spaces',
     );
+  }
+  return raw;
+}
+
+/** `HOST`: an IP address (`127.0.0.1`, `::`) or a host name such as `localhost`. */
+function listenHost(env: Env): string | undefined {
+  const raw = env.HOST?.trim();
+  if (!raw) return undefined;
+  if (isIP(raw) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(raw)) {
+    throw new SettingsError('HOST', `expected an IP address or a host name, got "${raw}"`);
   }
   return raw;
 }
@@ -407,6 +420,8 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
       ['NOPASS_SERVER_URL', nopassServerUrl],
       ['ISSUER', env.ISSUER],
       ['COOKIE_KEYS', cookieKeys],
+      // The signing keys are the bridge's most valuable secret: the operator's, in a file.
+      ['JWKS_FILE', env.JWKS_FILE?.trim() || undefined],
       // The bundled clients file is an example with a published secret.
       ['CLIENTS_FILE', env.CLIENTS_FILE?.trim() || undefined],
     ];
@@ -430,6 +445,7 @@ export function readSettings(env: Env, generate: (bytes: number) => string): Set
 
   return {
     port,
+    host: listenHost(env),
     issuer,
     production,
     redis,

@@ -26,6 +26,7 @@ const PRODUCTION = {
   NOPASS_S_CODE: 'Secret-Code-1',
   COOKIE_KEYS: 'k'.repeat(32),
   CLIENTS_FILE: '/etc/bridge/clients.json',
+  JWKS_FILE: '/etc/bridge/jwks.json',
 };
 
 describe('settings', () => {
@@ -71,6 +72,7 @@ describe('settings', () => {
     'NOPASS_SERVER_URL',
     'ISSUER',
     'COOKIE_KEYS',
+    'JWKS_FILE',
     'CLIENTS_FILE',
     'NOPASS_S_CODE',
   ] as const) {
@@ -83,10 +85,18 @@ describe('settings', () => {
     });
   }
 
+  it('listens on every interface unless HOST names an address', () => {
+    assert.equal(readSettings({}, generate).host, undefined);
+    assert.equal(readSettings({ HOST: '127.0.0.1' }, generate).host, '127.0.0.1');
+    assert.equal(readSettings({ HOST: '::1' }, generate).host, '::1');
+    assert.equal(readSettings({ HOST: 'localhost' }, generate).host, 'localhost');
+    assert.equal(failure({ HOST: 'bad host!' }).setting, 'HOST');
+  });
+
   it('names every missing production setting at once', () => {
     const error = failure({ NODE_ENV: 'production' });
     assert.equal(error.setting, 'NOPASS_SERVER_URL');
-    assert.match(error.message, /and ISSUER, COOKIE_KEYS, CLIENTS_FILE/);
+    assert.match(error.message, /and ISSUER, COOKIE_KEYS, JWKS_FILE, CLIENTS_FILE/);
   });
 
   it('refuses production with a plain-http issuer or short cookie keys', () => {
