@@ -129,7 +129,7 @@ export function createMetricsRouter(metrics: Metrics, token: string | undefined)
   const router = new Router();
   router.get('/metrics', async (ctx) => {
     if (token !== undefined) {
-      const match = /^Bearer (.+)$/.exec(ctx.get('Authorization'));
+      const match = /^Bearer +(.+)$/i.exec(ctx.get('Authorization'));
       if (!match?.[1] || !sameToken(match[1], token)) {
         ctx.status = 401;
         ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');

@@ -106,6 +106,14 @@ describe('metrics', () => {
     assert.equal(wrong.status, 401);
   });
 
+  it('takes the authentication scheme in any letter case', async () => {
+    const lower = await fetch(`${h.issuer}/metrics`, {
+      headers: { authorization: `bearer ${TOKEN}` },
+    });
+    assert.equal(lower.status, 200);
+    assert.match(await lower.text(), /nopass_bridge_/);
+  });
+
   it('counts sign-ins by outcome, NoPass calls both ways, streams and answer times', async () => {
     // Completed, with its picture page open while the approval arrives.
     const okBrowser = new Browser();

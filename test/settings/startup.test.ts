@@ -1,8 +1,10 @@
 /**
  * What stops start-up, and what an operator's own keys change: a broken clients file names the
- * client and the field; a JWKS file's key is the one that signs.
+ * client and the field; a JWKS file's key is the one that signs; a quickstart that could not
+ * hear its own simulator says which setting is wrong.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { createBridge } from '../../src/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { readSettings, SettingsError } from '../../src/settings/index.ts';
+import { freePort } from '../helpers/processes.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'bridge-startup-'));
 const log = createLogger('silent');
@@ -98,5 +101,23 @@ describe('start-up checks', () => {
       ),
       (error: unknown) => error instanceof SettingsError && error.setting === 'JWKS_FILE',
     );
+  });
+
+  it('stops a quickstart whose callback allow-list shuts out the embedded simulator', async () => {
+    const port = String(await freePort());
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['src/main.ts', 'start'],
+        {
+          env: { ...process.env, PORT: port, NOPASS_CALLBACK_ALLOW: '10.0.0.0/8', NODE_ENV: '' },
+          timeout: 20_000,
+        },
+        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }),
+      );
+    });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^Configuration error: NOPASS_CALLBACK_ALLOW: .*127\.0\.0\.1/m);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
   });
 });
