@@ -226,6 +226,7 @@ async function assemble(options: BridgeOptions, state: State, now: () => number)
       store,
       nopass,
       deletion: userDeletion,
+      provider,
       views,
       log,
       now,

@@ -1,20 +1,26 @@
 /**
  * The self-service account page. A person signs in to it through NoPass like to any
- * application (the bridge's own client, account/client.ts), sees the profile the bridge keeps,
- * signs out, or removes their NoPass sign-in:
+ * application (the bridge's own client, account/client.ts), sees the profile the bridge keeps
+ * and the applications they allowed, withdraws one, signs out, or removes their NoPass sign-in:
  *
- *   GET  /account            the profile, or a code flow with PKCE when not signed in
- *   GET  /account/callback   back from the sign-in: the code is exchanged, the page signed in
- *   GET  /account/delete     "Remove NoPass sign-in?"
- *   POST /account/delete     DeleteInitialPortal, then the user's deletion (removal.ts)
- *   POST /account/logout     RP-initiated logout at the end-session endpoint, back to /account
+ *   GET  /account                     the profile and the applications allowed, or a code flow
+ *                                     with PKCE when not signed in
+ *   GET  /account/callback            back from the sign-in: the code is exchanged, the page
+ *                                     signed in
+ *   POST /account/consents/withdraw   forgets the consent given `client_id` and revokes that
+ *                                     client's grants (consents.ts), back to /account
+ *   GET  /account/delete              "Remove NoPass sign-in?"
+ *   POST /account/delete              DeleteInitialPortal, then the user's deletion (removal.ts)
+ *   POST /account/logout              RP-initiated logout at the end-session endpoint, back to
+ *                                     /account
  *
- * The page's sign-in lives in its own cookie (session.ts) for a quarter of an hour. Both forms
- * carry an anti-forgery token (http/csrf.ts) bound to that sign-in, in a cookie of its own
+ * The page's sign-in lives in its own cookie (session.ts) for a quarter of an hour. Every form
+ * carries an anti-forgery token (http/csrf.ts) bound to that sign-in, in a cookie of its own
  * scoped to /account.
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import type { Provider } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { createCsrf } from '../http/csrf.ts';
 import { BridgeError } from '../http/errors.ts';
@@ -26,6 +32,7 @@ import type { NoPassClient } from '../nopass/types.ts';
 import type { Store, UserRecord } from '../state/types.ts';
 import type { UserDeletion } from '../users/deletion.ts';
 import { accountRedirectUri, accountRelyingParty } from './client.ts';
+import { allowedApplications, withdrawApplication } from './consents.ts';
 import { removeNoPassSignIn } from './removal.ts';
 import { ACCOUNT_PATH, ACCOUNT_SESSION_MS, accountCookies, STATE_PATTERN } from './session.ts';
 
@@ -34,6 +41,8 @@ export interface AccountDeps {
   store: Store;
   nopass: NoPassClient;
   deletion: UserDeletion;
+  /** The provider, for the clients a person allowed: their names, and which are first-party. */
+  provider: Provider;
   views: Views;
   log: Logger;
   now: () => number;
@@ -43,6 +52,9 @@ export interface AccountDeps {
 
 /** An OAuth error code as the callback may show it; anything else is shown as a generic one. */
 const ERROR_CODE = /^[a-z_]{1,64}$/;
+
+/** The longest client id a withdrawal may name; the clients file has none longer. */
+const MAX_CLIENT_ID_LENGTH = 256;
 
 /** The bridge cannot reach its own issuer URL (discovery, or the token endpoint). */
 function accountUnavailable(cause: unknown): BridgeError {
@@ -169,7 +181,8 @@ export function createAccountRouter(deps: AccountDeps): Router {
       removed(ctx, session.sub);
       return;
     }
-    show(ctx, 'account', profileLocals(user));
+    const applications = await allowedApplications(deps, user.userId);
+    show(ctx, 'account', { ...profileLocals(user), applications });
   });
 
   router.get('/callback', async (ctx) => {
@@ -268,6 +281,41 @@ export function createAccountRouter(deps: AccountDeps): Router {
     removed(ctx, session.sub);
   });
 
+  router.post('/consents/withdraw', form, csrf.verify, async (ctx) => {
+    const session = cookies.session(ctx);
+    if (!session) {
+      problem(ctx, 403, 'account_session_ended', {
+        title: 'account.sessionEndedTitle',
+        message: 'account.sessionEnded',
+      });
+      return;
+    }
+    const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
+    const clientId = body.client_id;
+    const refused = {
+      title: 'account.withdrawFailedTitle',
+      message: 'account.withdrawUnknown',
+      whatToDo: 'account.withdrawWhatToDo',
+    };
+    if (typeof clientId !== 'string' || clientId === '' || clientId.length > MAX_CLIENT_ID_LENGTH) {
+      problem(ctx, 400, 'invalid_request', refused);
+      return;
+    }
+    const log = requestLog(ctx, deps.log);
+    const withdrawal = await withdrawApplication(deps, session.sub, clientId);
+    if (!withdrawal.withdrawn) {
+      log.info({ user_ref: authRef(session.sub) }, 'consent to withdraw not found');
+      problem(ctx, 400, 'consent_not_found', refused);
+      return;
+    }
+    log.info(
+      { user_ref: authRef(session.sub), client_id: clientId, grants: withdrawal.grants },
+      'consent withdrawn',
+    );
+    ctx.status = 303;
+    ctx.redirect(ACCOUNT_PATH);
+  });
+
   router.post('/logout', form, csrf.verify, async (ctx) => {
     const session = cookies.session(ctx);
     cookies.endSession(ctx);
@@ -281,10 +329,12 @@ export function createAccountRouter(deps: AccountDeps): Router {
   });
 
   // A reload after a form was sent lands on the account page instead of a bare "not found".
-  router.get('/logout', (ctx) => {
-    ctx.status = 303;
-    ctx.redirect(ACCOUNT_PATH);
-  });
+  for (const target of ['/logout', '/consents/withdraw']) {
+    router.get(target, (ctx) => {
+      ctx.status = 303;
+      ctx.redirect(ACCOUNT_PATH);
+    });
+  }
 
   return router;
 }

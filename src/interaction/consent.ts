@@ -17,8 +17,36 @@ import { CONSENT_TTL_MS, isFirstParty, scopesOf } from '../oidc/grants.ts';
 import type { InteractionDeps } from './deps.ts';
 import { loadInteraction } from './interaction.ts';
 
-/** Scopes the catalogues describe in plain words (`consent.scopes.<name>`). */
-const DESCRIBED_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'offline_access']);
+/** Scopes the catalogues describe in plain words (`consent.scopes.<name>`), in page order. */
+const DESCRIBED_SCOPES = ['openid', 'profile', 'email', 'phone', 'offline_access'];
+
+/** A scope as a page shows it: by its catalogue text, or by name when there is none. */
+export interface DescribedScope {
+  scope: string;
+  /** The catalogue key of its plain-words text, when the catalogues have one. */
+  key: string | undefined;
+}
+
+/**
+ * The scopes for a page (this one, and the account page's list of allowed applications): a
+ * template shows `t(key)`, or `consent.otherScope` with the name when `key` is undefined.
+ */
+export function describeScopes(scopes: readonly string[]): DescribedScope[] {
+  return scopes.map((scope) => ({
+    scope,
+    key: DESCRIBED_SCOPES.includes(scope) ? `consent.scopes.${scope}` : undefined,
+  }));
+}
+
+/** The scopes in the order the consent page lists them: described ones first, then by name. */
+export function inPageOrder(scopes: readonly string[]): string[] {
+  const rank = (scope: string): number => {
+    const index = DESCRIBED_SCOPES.indexOf(scope);
+    return index === -1 ? DESCRIBED_SCOPES.length : index;
+  };
+  const byName = (one: string, two: string): number => (one < two ? -1 : one > two ? 1 : 0);
+  return [...scopes].sort((one, two) => rank(one) - rank(two) || byName(one, two));
+}
 
 interface ConsentRequest {
   client: Client;
@@ -91,10 +119,7 @@ export async function showConsent(
     uid: interaction.uid,
     clientName: request.client.clientName ?? request.client.clientId,
     userId: request.accountId,
-    scopes: request.scopes.map((scope) => ({
-      scope,
-      key: DESCRIBED_SCOPES.has(scope) ? `consent.scopes.${scope}` : undefined,
-    })),
+    scopes: describeScopes(request.scopes),
     claims: request.claims,
   });
 }

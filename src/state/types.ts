@@ -155,6 +155,18 @@ export type RegistrationVerdict =
   | { accepted: true; validated: NonNullable<PendingRegistration['validated']> }
   | { accepted: false; refusal: string };
 
+/** What a person allowed one client on the consent page, as the account page lists it. */
+export interface ConsentRecord {
+  clientId: string;
+  /** The scopes allowed, sorted. */
+  scopes: string[];
+  /**
+   * Epoch ms at which it is forgotten unless given again. A user's consents are renewed
+   * together whenever they give one, so every consent of a user shares this moment.
+   */
+  expiresAt: number;
+}
+
 /** The oidc-provider records saved for one account, by id; some may have expired since. */
 export interface AccountRecords {
   grantIds: string[];
@@ -312,6 +324,13 @@ export interface Store {
   getConsent(userId: string, clientId: string): Promise<string[]>;
   /** Adds to what `userId` allowed `clientId`; the user's consents live `ttlMs` from now. */
   addConsent(userId: string, clientId: string, scopes: string[], ttlMs: number): Promise<void>;
+  /** Every consent `userId` gave, ordered by client id; [] when none. */
+  listConsents(userId: string): Promise<ConsentRecord[]>;
+  /**
+   * Forgets what `userId` allowed `clientId`, leaving their other consents as they are; false
+   * when there was nothing to forget (of two racing callers, one gets true).
+   */
+  withdrawConsent(userId: string, clientId: string): Promise<boolean>;
   /** Forgets every consent `userId` gave, to every client. */
   forgetConsents(userId: string): Promise<void>;
 

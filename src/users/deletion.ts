@@ -6,7 +6,7 @@
  * whatever is still there.
  *
  *   1. find what oidc-provider saved for the account: the grants and sessions indexed under it
- *      (state/oidc-models.ts), plus every grant a session names;
+ *      (state/oidc-models.ts), plus every grant a session names (oidc/account-grants.ts);
  *   2. run the `beforeRevoke` hooks with those ids, while the records still exist; this is
  *      where notifying relying parties belongs (back-channel logout needs each session's
  *      `sid` and clients), and a failing hook is logged without stopping the deletion;
@@ -17,6 +17,7 @@
  *   5. forget the index.
  */
 import { authRef, type Logger } from '../log.ts';
+import { findAccountGrants } from '../oidc/account-grants.ts';
 import type { Store } from '../state/types.ts';
 
 /** What belonged to a deleted account, handed to the hooks before it is revoked. */
@@ -55,15 +56,6 @@ export interface UserDeletionDeps {
   beforeRevoke?: readonly DeletionHook[];
 }
 
-/** The grant ids a stored session names, one per client it signed in to. */
-function grantsOfSession(session: Record<string, unknown>): string[] {
-  const authorizations = session.authorizations;
-  if (typeof authorizations !== 'object' || authorizations === null) return [];
-  return Object.values(authorizations as Record<string, unknown>)
-    .map((entry) => (entry as { grantId?: unknown } | null)?.grantId)
-    .filter((grantId): grantId is string => typeof grantId === 'string');
-}
-
 export function createUserDeletion(deps: UserDeletionDeps): UserDeletion {
   const { store, log } = deps;
   const grants = store.oidcAdapter('Grant');
@@ -71,18 +63,9 @@ export function createUserDeletion(deps: UserDeletionDeps): UserDeletion {
 
   return {
     async deleteUser(userId, origin) {
-      const indexed = await store.accountRecords(userId);
-      const grantIds = new Set(indexed.grantIds);
-      const sessionIds: string[] = [];
-      for (const sessionId of indexed.sessionIds) {
-        const session = await sessions.find(sessionId);
-        // A session id is indexed under every account that ever used it; only this one's go.
-        if (session?.accountId !== userId) continue;
-        sessionIds.push(sessionId);
-        for (const grantId of grantsOfSession(session)) grantIds.add(grantId);
-      }
+      const { grantIds, sessionIds } = await findAccountGrants(store, userId);
 
-      const account: DeletedAccount = { userId, grantIds: [...grantIds], sessionIds, origin };
+      const account: DeletedAccount = { userId, grantIds, sessionIds, origin };
       for (const hook of deps.beforeRevoke ?? []) {
         try {
           await hook(account);
@@ -102,7 +85,7 @@ export function createUserDeletion(deps: UserDeletionDeps): UserDeletion {
       for (const sessionId of sessionIds) await sessions.destroy(sessionId);
       await store.forgetAccountRecords(userId);
 
-      const report = { existed, grants: grantIds.size, sessions: sessionIds.length };
+      const report = { existed, grants: grantIds.length, sessions: sessionIds.length };
       log.info({ origin, user_ref: authRef(userId), ...report }, 'user deleted');
       return report;
     },

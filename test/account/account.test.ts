@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkClientsFile } from '../../src/cli/clients.ts';
 import { ACCOUNT_CLIENT_ID } from '../../src/oidc/clients.ts';
 import { Browser, last, type Hop } from '../helpers/browser.ts';
-import { newUser } from '../helpers/flows.ts';
+import { newUser, signInToAccount } from '../helpers/flows.ts';
 import { RP_CLIENT, startHarness, type Harness } from '../helpers/harness.ts';
 
 interface Call {
@@ -48,19 +48,8 @@ describe('account page', { timeout: 60_000 }, () => {
   }
 
   /** Opens the account page and signs in as `userId`; returns the account page. */
-  async function signIn(browser: Browser, userId: string): Promise<Hop> {
-    const form = last(await browser.follow(account));
-    assert.match(form.url, /\/interaction\/[\w-]+$/, `the user id form, got ${form.status}`);
-    const submitted = await browser.post(`${form.url}/login`, { userId });
-    assert.equal(submitted.status, 303, submitted.body);
-    const [auth] = await h.auths(userId);
-    assert.ok(auth, 'the simulator has the authentication');
-    const approved = await h.control(`/control/auths/${auth.authId}/approve`);
-    assert.equal(((await approved.json()) as { portalStatus: number }).portalStatus, 200);
-    const page = last(await browser.follow(`${form.url}/picture`));
-    assert.equal(page.url, account, `back on the account page, got ${page.status}`);
-    assert.equal(page.status, 200);
-    return page;
+  function signIn(browser: Browser, userId: string): Promise<Hop> {
+    return signInToAccount(h, browser, userId);
   }
 
   /** The calls of `op` about `userId` the simulator received or sent. */

@@ -10,17 +10,29 @@ import { audit } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import {
   authorizationRequest,
+  RP_CLIENT,
   RP_REDIRECT,
   startHarness,
   type Harness,
 } from '../helpers/harness.ts';
+
+/** A third-party client, so the account page has an application to list. */
+const PARTNER = {
+  client_id: 'partner-app',
+  client_secret: 'partner-app-secret-that-is-long-enough',
+  client_name: 'Partner App',
+  redirect_uris: ['http://127.0.0.1:65041/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_basic',
+};
 
 describe('hosted pages for people', () => {
   let h: Harness;
   let browser: Browser;
   let context: BrowserContext;
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({ clients: [RP_CLIENT, PARTNER] });
     browser = await launchChromium();
   });
   // A fresh browser profile per test: a session left by one sign-in would skip the next form.
@@ -87,6 +99,9 @@ describe('hosted pages for people', () => {
     const page = await context.newPage();
     const checked: Record<string, string[]> = {};
     const userId = await newUser();
+    // What the consent page remembers when the person allows the partner.
+    const scopes = ['openid', 'profile', 'email', 'offline_access'];
+    await h.bridge.store.addConsent(userId, PARTNER.client_id, scopes, 60_000);
 
     await page.goto(`${h.issuer}/account`);
     await page.waitForSelector('#userId');
@@ -96,9 +111,14 @@ describe('hosted pages for people', () => {
     const [auth] = await h.auths(userId);
     await h.control(`/control/auths/${auth!.authId}/approve`);
     await page.waitForSelector('#account-user-id');
-    checked['account page'] = await audit(page);
+    await page.waitForSelector('form[action="/account/consents/withdraw"]');
+    checked['account page, an application allowed'] = await audit(page);
     const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     assert.ok(width <= 360, `the account page fits (${width}px)`);
+
+    await page.click('form[action="/account/consents/withdraw"] button');
+    await page.waitForSelector('#no-applications');
+    checked['account page, no application allowed'] = await audit(page);
 
     await page.click('a[href="/account/delete"]');
     await page.waitForSelector('form[action="/account/delete"]');

@@ -7,16 +7,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as oidc from 'openid-client';
-import { Browser, last, type Hop } from '../helpers/browser.ts';
+import { Browser } from '../helpers/browser.ts';
 import {
   approveAs,
   atRelyingParty,
   authorize,
+  decide,
   errorAtRelyingParty,
   newUser,
+  onConsentPage,
   redeem,
   relyingParty,
-  type Started,
   type TestClient,
 } from '../helpers/flows.ts';
 import { RP_CLIENT, RP_REDIRECT, startHarness, type Harness } from '../helpers/harness.ts';
@@ -31,20 +32,6 @@ const PARTNER: TestClient = {
   token_endpoint_auth_method: 'client_secret_basic',
 };
 const PARTNER_REDIRECT = PARTNER.redirect_uris[0]!;
-
-function onConsentPage(hop: Hop): string {
-  assert.equal(hop.status, 200, `the consent page, got ${hop.status} ${hop.location ?? ''}`);
-  assert.match(hop.url, /\/interaction\/[\w-]+$/);
-  assert.match(hop.body, /name="decision" value="allow"/);
-  return hop.url;
-}
-
-/** Presses a button of the consent page and follows the browser to the relying party. */
-async function decide(browser: Browser, started: Started, page: string, decision: string) {
-  const answer = await browser.post(`${page}/consent`, { decision });
-  assert.equal(answer.status, 303, answer.body);
-  return last(await browser.follow(answer.location!, started.redirectUri));
-}
 
 describe('consent', { timeout: 60_000 }, () => {
   let h: Harness;

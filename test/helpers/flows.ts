@@ -87,6 +87,46 @@ export async function approveAs(
   return { hop, authId };
 }
 
+/** Checks that `hop` is the consent page (Allow and Deny) and returns its address. */
+export function onConsentPage(hop: Hop): string {
+  assert.equal(hop.status, 200, `the consent page, got ${hop.status} ${hop.location ?? ''}`);
+  assert.match(hop.url, /\/interaction\/[\w-]+$/);
+  assert.match(hop.body, /name="decision" value="allow"/);
+  return hop.url;
+}
+
+/** Presses a button of the consent page and follows the browser to the relying party. */
+export async function decide(
+  browser: Browser,
+  started: Started,
+  page: string,
+  decision: string,
+): Promise<Hop> {
+  const answer = await browser.post(`${page}/consent`, { decision });
+  assert.equal(answer.status, 303, answer.body);
+  return last(await browser.follow(answer.location!, started.redirectUri));
+}
+
+/**
+ * Opens the account page in `browser` and signs in to it as `userId` (the account page always
+ * asks for a fresh approval); returns the account page.
+ */
+export async function signInToAccount(h: Harness, browser: Browser, userId: string): Promise<Hop> {
+  const account = `${h.issuer}/account`;
+  const form = last(await browser.follow(account));
+  assert.match(form.url, /\/interaction\/[\w-]+$/, `the user id form, got ${form.status}`);
+  const submitted = await browser.post(`${form.url}/login`, { userId });
+  assert.equal(submitted.status, 303, submitted.body);
+  const authId = (await h.auths(userId)).at(-1)?.authId;
+  assert.ok(authId, 'the simulator has the authentication');
+  const approved = await h.control(`/control/auths/${authId}/approve`);
+  assert.equal(((await approved.json()) as { portalStatus: number }).portalStatus, 200);
+  const page = last(await browser.follow(`${form.url}/picture`));
+  assert.equal(page.url, account, `back on the account page, got ${page.status}`);
+  assert.equal(page.status, 200);
+  return page;
+}
+
 /** Exchanges the code the browser brought back; checks state and nonce. */
 export async function redeem(
   started: Started,

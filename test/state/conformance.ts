@@ -785,11 +785,84 @@ export function runConformance(name: string, makeBackend: () => Promise<StateBac
         assert.deepEqual(await a.store.getConsent(user, 'other'), []);
       });
 
+      it('lists the consents of a user by client, with when they are forgotten', async () => {
+        const user = unique('user');
+        assert.deepEqual(await a.store.listConsents(user), []);
+        const before = Date.now();
+        await a.store.addConsent(user, 'zeta', ['openid'], 60_000);
+        await b.store.addConsent(user, 'alpha', ['profile', 'openid'], 60_000);
+        await a.store.addConsent(user, 'alpha', ['email'], 60_000);
+        await a.store.addConsent(unique('user'), 'other', ['openid'], 60_000);
+
+        const listed = await b.store.listConsents(user);
+        assert.deepEqual(
+          listed.map(({ clientId, scopes }) => ({ clientId, scopes })),
+          [
+            { clientId: 'alpha', scopes: ['email', 'openid', 'profile'] },
+            { clientId: 'zeta', scopes: ['openid'] },
+          ],
+        );
+        for (const { expiresAt } of listed) {
+          assert.ok(expiresAt > before + 30_000, `renewed with the last consent: ${expiresAt}`);
+          assert.ok(expiresAt <= Date.now() + 60_000, `within its lifetime: ${expiresAt}`);
+        }
+      });
+
+      it('withdraws the consent to one client only, once', async () => {
+        const user = unique('user');
+        const other = unique('user');
+        await a.store.addConsent(user, 'rp', ['openid', 'email'], 60_000);
+        await a.store.addConsent(user, 'keep', ['openid'], 60_000);
+        await b.store.addConsent(other, 'rp', ['openid'], 60_000);
+
+        assert.equal(await b.store.withdrawConsent(user, 'rp'), true);
+        assert.deepEqual(await a.store.getConsent(user, 'rp'), []);
+        assert.deepEqual(await a.store.getConsent(user, 'keep'), ['openid']);
+        assert.deepEqual(await a.store.getConsent(other, 'rp'), ['openid'], 'others keep theirs');
+        assert.deepEqual(
+          (await a.store.listConsents(user)).map(({ clientId }) => clientId),
+          ['keep'],
+        );
+
+        assert.equal(await a.store.withdrawConsent(user, 'rp'), false, 'nothing left to withdraw');
+        assert.equal(await a.store.withdrawConsent(user, 'never-allowed'), false);
+        assert.equal(await a.store.withdrawConsent(unique('user'), 'rp'), false);
+
+        // A consent given again after a withdrawal holds only what was given again.
+        await b.store.addConsent(user, 'rp', ['openid'], 60_000);
+        assert.deepEqual(await a.store.getConsent(user, 'rp'), ['openid']);
+
+        assert.equal(await a.store.withdrawConsent(user, 'rp'), true);
+        assert.equal(await b.store.withdrawConsent(user, 'keep'), true);
+        assert.deepEqual(await a.store.listConsents(user), [], 'the last one gone, none listed');
+      });
+
+      it('lets exactly one of two racing withdrawals win', async () => {
+        const user = unique('user');
+        await a.store.addConsent(user, 'rp', ['openid'], 60_000);
+        const results = await Promise.all([
+          a.store.withdrawConsent(user, 'rp'),
+          b.store.withdrawConsent(user, 'rp'),
+        ]);
+        assert.deepEqual(results.sort(), [false, true]);
+        assert.deepEqual(await b.store.listConsents(user), []);
+      });
+
+      it('keeps every scope of two consents to one client given at once', async () => {
+        const user = unique('user');
+        await Promise.all([
+          a.store.addConsent(user, 'rp', ['openid', 'email'], 60_000),
+          b.store.addConsent(user, 'rp', ['openid', 'phone'], 60_000),
+        ]);
+        assert.deepEqual(await a.store.getConsent(user, 'rp'), ['email', 'openid', 'phone']);
+      });
+
       it('forgets consent after its time to live', async () => {
         const user = unique('user');
         await a.store.addConsent(user, 'rp', ['openid'], 50);
         await sleep(120);
         assert.deepEqual(await b.store.getConsent(user, 'rp'), []);
+        assert.deepEqual(await b.store.listConsents(user), []);
       });
     });
 

@@ -144,8 +144,17 @@ describe('redis: key prefix', { timeout: 15_000 }, () => {
     await one.store.setPortalIfAbsent({ portalId: 'p1', authToken: 't1', registeredAt: 1 });
     await one.store.recordSignIn('alice', 1);
     await one.store.oidcAdapter('Session').upsert('s1', { uid: 'u1' }, 60);
+    await one.store.addConsent('alice', 'rp', ['openid'], 60_000);
+    await one.store.addConsent('alice', 'other', ['openid'], 60_000);
     assert.equal(await two.store.getPortal(), undefined);
     assert.equal(await two.store.getUser('alice'), undefined);
+    assert.deepEqual(await two.store.listConsents('alice'), []);
+    assert.equal(await two.store.withdrawConsent('alice', 'rp'), false);
+    assert.equal(await one.store.withdrawConsent('alice', 'rp'), true);
+    assert.deepEqual(
+      (await one.store.listConsents('alice')).map(({ clientId }) => clientId),
+      ['other'],
+    );
 
     const keys = await raw.keys('*');
     assert.ok(keys.length >= 4);

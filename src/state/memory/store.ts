@@ -7,6 +7,7 @@
 import { consumed, withPicture, withVerdict } from '../login-transitions.ts';
 import type {
   AccountRecords,
+  ConsentRecord,
   LoginUpdate,
   OidcAdapter,
   PendingLogin,
@@ -243,6 +244,14 @@ export class MemoryStore implements Store {
   addConsent(userId: string, clientId: string, scopes: string[], ttlMs: number): Promise<void> {
     this.#sessionRecords.addConsent(userId, clientId, scopes, ttlMs);
     return Promise.resolve();
+  }
+
+  listConsents(userId: string): Promise<ConsentRecord[]> {
+    return Promise.resolve(this.#sessionRecords.listConsents(userId));
+  }
+
+  withdrawConsent(userId: string, clientId: string): Promise<boolean> {
+    return Promise.resolve(this.#sessionRecords.withdrawConsent(userId, clientId));
   }
 
   forgetConsents(userId: string): Promise<void> {

@@ -18,7 +18,8 @@
  *   oidc-grant:<grantId>           set of record keys issued under a grant
  *   oidc-account:<accountId>       set of `Grant:<id>` and `Session:<id>` saved for an account
  *   session-auths:<sessionUid>     set of the NoPass authIds behind an OIDC session
- *   consent:<userId>               hash: client id → scopes the user allowed it, space-separated
+ *   consent:<userId>               hash: client id → scopes the user allowed it, space-separated;
+ *                                  also the index of the user's consents the account page lists
  *   rate:<limit>:<ref>             a rate limit's count for one address or user id hash,
  *                                  expiring with its window (written by rate-limiter-flexible)
  *   events                         the pub/sub channel of login events

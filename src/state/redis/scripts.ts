@@ -80,6 +80,32 @@ return 1
 `);
 
 /**
+ * KEYS[1] a user's consents (a hash: client id → space-separated scopes); ARGV[1] the client
+ * id, ARGV[2] the hash's new lifetime in ms, ARGV[3…] the scopes to add. The scopes already
+ * there and the new ones are merged, sorted and written back in one step, so neither a second
+ * consent nor a withdrawal happening meanwhile is lost. Returns 1.
+ */
+const ADD_CONSENT = new LuaScript(`
+local seen = {}
+local scopes = {}
+local function add(scope)
+  if scope ~= '' and not seen[scope] then
+    seen[scope] = true
+    scopes[#scopes + 1] = scope
+  end
+end
+local known = redis.call('HGET', KEYS[1], ARGV[1])
+if known then
+  for scope in string.gmatch(known, '%S+') do add(scope) end
+end
+for i = 3, #ARGV do add(ARGV[i]) end
+table.sort(scopes)
+redis.call('HSET', KEYS[1], ARGV[1], table.concat(scopes, ' '))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`);
+
+/**
  * Writes `next` over `expected` (or, with `expected` undefined, where nothing is yet), with a
  * new lifetime of `ttlMs` when given.
  */
@@ -124,4 +150,16 @@ export async function addToGrant(
   ttlSeconds: number,
 ): Promise<void> {
   await ADD_TO_GRANT.run(client, [grantKey], [member, ttlSeconds]);
+}
+
+/** Adds scopes to what a user allowed one client, renewing all of that user's consents. */
+export async function addConsentScopes(
+  client: RedisClient,
+  consentKey: string,
+  clientId: string,
+  scopes: string[],
+  ttlMs: number,
+): Promise<void> {
+  const ttl = Math.max(1, Math.round(ttlMs));
+  await ADD_CONSENT.run(client, [consentKey], [clientId, ttl, ...scopes]);
 }

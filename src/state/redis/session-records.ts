@@ -4,14 +4,17 @@
  *
  * A session's authIds are a set: added with SADD (the key's lifetime renewed), handed out and
  * forgotten in one MULTI, so of two instances ending the same session only one closes each
- * authentication. A user's consents are one hash, so deleting the user forgets them all with
- * one DEL. Adding to a consent reads, merges and writes: two consents given at the same moment
- * by the same user to the same client may keep only one of the two, which at worst shows the
- * consent page once more.
+ * authentication. A user's consents are one hash, field by client id, which is also the index
+ * the account page lists them from (HGETALL, with the hash's PTTL in the same MULTI): deleting
+ * the user forgets them all with one DEL, withdrawing one is one HDEL (Redis drops the hash
+ * with its last field), and adding to one merges the scopes inside Redis (a script), so neither
+ * a second consent nor a withdrawal given at the same moment is lost.
  */
 import type { RedisClient } from './connection.ts';
 import { guarded } from './connection.ts';
+import type { ConsentRecord } from '../types.ts';
 import type { RedisKeys } from './keys.ts';
+import { addConsentScopes } from './scripts.ts';
 
 export class RedisSessionRecords {
   readonly #client: RedisClient;
@@ -52,14 +55,33 @@ export class RedisSessionRecords {
 
   addConsent(userId: string, clientId: string, scopes: string[], ttlMs: number): Promise<void> {
     return guarded('addConsent', async () => {
+      await addConsentScopes(this.#client, this.#keys.consent(userId), clientId, scopes, ttlMs);
+    });
+  }
+
+  listConsents(userId: string): Promise<ConsentRecord[]> {
+    return guarded('listConsents', async () => {
       const key = this.#keys.consent(userId);
-      const known = scopesOf(await this.#client.hget(key, clientId));
-      const merged = [...new Set([...known, ...scopes])].sort().join(' ');
-      await this.#client
-        .multi()
-        .hset(key, clientId, merged)
-        .pexpire(key, Math.max(1, Math.round(ttlMs)))
-        .exec();
+      const replies = await this.#client.multi().hgetall(key).pttl(key).exec();
+      const failed = replies?.find(([error]) => error);
+      if (!replies || failed) throw failed?.[0] ?? new Error('transaction aborted');
+      const byClient = (replies[0]?.[1] ?? {}) as Record<string, string>;
+      const remainingMs = Number(replies[1]?.[1]);
+      // PTTL is -2 once the hash is gone (nothing listed then) and -1 never: it always expires.
+      const expiresAt = Date.now() + Math.max(0, remainingMs);
+      return Object.keys(byClient)
+        .sort()
+        .map((clientId) => ({
+          clientId,
+          scopes: scopesOf(byClient[clientId] ?? null),
+          expiresAt,
+        }));
+    });
+  }
+
+  withdrawConsent(userId: string, clientId: string): Promise<boolean> {
+    return guarded('withdrawConsent', async () => {
+      return (await this.#client.hdel(this.#keys.consent(userId), clientId)) === 1;
     });
   }
 

@@ -17,6 +17,7 @@ import { StoreUnavailable } from '../../http/errors.ts';
 import { consumed, withPicture, withVerdict } from '../login-transitions.ts';
 import type {
   AccountRecords,
+  ConsentRecord,
   LoginUpdate,
   OidcAdapter,
   PendingLogin,
@@ -372,6 +373,14 @@ export class RedisStore implements Store {
 
   addConsent(userId: string, clientId: string, scopes: string[], ttlMs: number): Promise<void> {
     return this.#sessionRecords.addConsent(userId, clientId, scopes, ttlMs);
+  }
+
+  listConsents(userId: string): Promise<ConsentRecord[]> {
+    return this.#sessionRecords.listConsents(userId);
+  }
+
+  withdrawConsent(userId: string, clientId: string): Promise<boolean> {
+    return this.#sessionRecords.withdrawConsent(userId, clientId);
   }
 
   forgetConsents(userId: string): Promise<void> {
