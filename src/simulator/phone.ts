@@ -69,7 +69,10 @@ export function phoneRouter(sim: SimulatorCore): Router {
   });
 
   router.post('/phone/auths/:authId/refuse', form, async (ctx) => {
-    const reason = optionalText(bodyObject(ctx.request.body), 'reason', { max: 2084 })?.trim();
+    const reason = optionalText(bodyObject(ctx.request.body), 'reason', {
+      max: 2084,
+      allowEmpty: true,
+    })?.trim();
     await verdictFromPhone(sim, ctx, ctx.params.authId, false, reason || DEFAULT_REFUSAL);
   });
 

@@ -64,7 +64,10 @@ export function socialRouter(sim: SimulatorCore): Router {
   router.post('/:authId/refuse', form, async (ctx) => {
     const auth = socialAuth(sim, ctx.params.authId);
     if (auth.status === 'waiting') {
-      const reason = optionalText(bodyObject(ctx.request.body), 'reason', { max: 2084 })?.trim();
+      const reason = optionalText(bodyObject(ctx.request.body), 'reason', {
+        max: 2084,
+        allowEmpty: true,
+      })?.trim();
       await decide(sim, auth, false, reason || DEFAULT_REFUSAL);
     }
     ctx.status = 303;

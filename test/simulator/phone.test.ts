@@ -75,6 +75,16 @@ describe('phone page', () => {
     assert.equal(verdict.body.reason, 'Not me');
   });
 
+  it('refuses with a reason of its own when the optional reason is left empty', async () => {
+    const { authId } = await startAuth(s);
+    // The page's form sends the empty field as it is.
+    const reply = await form(`${s.url}/phone/auths/${authId}/refuse`, { reason: '' });
+    assert.equal(reply.status, 303);
+    const verdict = await s.portal.waitFor('AuthorizedUser', (c) => c.body.authId === authId);
+    assert.equal(verdict.body.isAuthorized, false);
+    assert.ok(String(verdict.body.reason).length > 0, 'NoPass always names a reason');
+  });
+
   it('tells the person when the sign-in was already decided', async () => {
     const { authId } = await startAuth(s);
     await control(s.url, 'POST', `/auths/${authId}/approve`);
