@@ -11,7 +11,9 @@ import type { Views } from './views.ts';
 export function unrouted(views: Views) {
   return async function answerUnrouted(ctx: Context, next: Next): Promise<void> {
     const provider = providerRoute(ctx.path, ctx.method);
-    if (provider.handles) {
+    // The provider answers OPTIONS only as a CORS preflight; a plain one is the bridge's to answer.
+    const plainOptions = ctx.method === 'OPTIONS' && !ctx.get('access-control-request-method');
+    if (provider.handles && !plainOptions) {
       await next();
       return;
     }
@@ -22,7 +24,7 @@ export function unrouted(views: Views) {
     if (known && ctx.method === 'OPTIONS') {
       // Asking which methods an address takes is a fair question.
       ctx.status = 204;
-      ctx.set('Allow', [...allowed, 'OPTIONS'].join(', '));
+      ctx.set('Allow', [...new Set([...allowed, 'OPTIONS'])].join(', '));
       return;
     }
     const code = known ? 'method_not_allowed' : 'not_found';

@@ -63,17 +63,17 @@ const PROVIDER_ROUTES: readonly { path: RegExp; methods: readonly string[] }[] =
 ];
 
 /**
- * What the provider does with a request: `handles` it, or the address is its but not the
- * method (`allowed` lists the ones it takes), or the address is not its at all.
+ * Whether the provider `handles` a request, and the methods it takes at that address
+ * (`allowed`, empty when the address is not the provider's).
  */
 export function providerRoute(
   path: string,
   method: string,
-): { handles: true } | { handles: false; allowed: readonly string[] } {
+): { handles: boolean; allowed: readonly string[] } {
   const route = PROVIDER_ROUTES.find((candidate) => candidate.path.test(path));
   if (!route) return { handles: false, allowed: [] };
   const allowed = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : route.methods;
-  return allowed.includes(method) ? { handles: true } : { handles: false, allowed };
+  return { handles: allowed.includes(method), allowed };
 }
 
 /** Every interaction page lives under this path so each sees the interaction cookie. */

@@ -274,6 +274,16 @@ describe('headers, cookies and unknown addresses', () => {
     const response = await fetch(`${h.issuer}/healthz`, { method: 'OPTIONS' });
     assert.equal(response.status, 204);
     assert.match(String(response.headers.get('allow')), /GET/);
+    const token = await fetch(`${h.issuer}/token`, { method: 'OPTIONS' });
+    assert.equal(token.status, 204);
+    assert.equal(token.headers.get('allow'), 'POST, OPTIONS');
+    // A CORS preflight is the provider's to answer.
+    const preflight = await fetch(`${h.issuer}/token`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://spa.example.test', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.match(String(preflight.headers.get('access-control-allow-methods')), /POST/);
   });
 });
 
