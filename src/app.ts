@@ -194,16 +194,6 @@ async function assemble(options: BridgeOptions, state: State, now: () => number)
     }),
     createMetricsRouter(metrics, settings.metricsToken),
     createStaticRouter(settings.branding),
-    createCallbackRouter({
-      store,
-      bus,
-      settings,
-      log,
-      now,
-      metrics,
-      deletion: userDeletion,
-      rateLimits,
-    }),
     createInteractionRouter({
       provider,
       nopass,
@@ -235,6 +225,19 @@ async function assemble(options: BridgeOptions, state: State, now: () => number)
   );
   if (options.demo) routers.push(createDemoRouter(settings.issuer, options.demo, views));
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+
+  app.use(
+    createCallbackRouter({
+      store,
+      bus,
+      settings,
+      log,
+      now,
+      metrics,
+      deletion: userDeletion,
+      rateLimits,
+    }),
+  );
 
   if (!options.demo) {
     app.use(async (ctx, next) => {

@@ -50,7 +50,11 @@ const OPERATIONS: readonly CallbackOperation[] = [
 
 const GENERIC = 'Something went wrong on our side.';
 
-/** Builds the router for the callback paths; mount it with `app.use(router.routes())`. */
+/**
+ * Builds the middleware for the callback paths; mount it with `app.use(...)`. The path matches in
+ * any letter case, as the vendor's ASP.NET routes do, except for NOPASS_CALLBACK_PREFIX: a secret
+ * is compared as it is, and a request that misses it goes on as if there were no callbacks here.
+ */
 export function createCallbackRouter(deps: {
   store: Store;
   bus: Bus;
@@ -62,7 +66,7 @@ export function createCallbackRouter(deps: {
   deletion?: UserDeletion;
   /** How often one address may call (RATE_LIMIT_CALLBACKS_PER_IP); none: no limit. */
   rateLimits?: RateLimits;
-}): Router {
+}): ReturnType<Router['routes']> {
   const byName = new Map(OPERATIONS.map((operation) => [operation.name.toLowerCase(), operation]));
   const sourceAllowed = createSourceCheck(deps.settings.callbackAllow);
 
@@ -132,5 +136,10 @@ export function createCallbackRouter(deps: {
   router.all('/:op', (ctx) => answer(ctx, ctx.params.op));
   // Deeper paths and the bare prefix: JSON 404s too, rather than whatever comes after.
   router.all('{/*rest}', (ctx) => answer(ctx, undefined));
-  return router;
+  const routes = router.routes();
+  const exactPrefix = `${deps.settings.callbackPrefix}/`;
+  return async (ctx, next) => {
+    if (ctx.path.startsWith(exactPrefix)) await routes(ctx, next);
+    else await next();
+  };
 }

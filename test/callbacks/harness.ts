@@ -55,7 +55,7 @@ export async function startHarness(
   const clock = { now: START };
   const now = (): number => clock.now;
   const settings: Settings = {
-    ...readSettings({ NOPASS_ADMIN_ID: ADMIN_ID, NOPASS_S_CODE: S_CODE, PORT: '0' }, () => 'x'),
+    ...readSettings({ NOPASS_ADMIN_ID: ADMIN_ID, NOPASS_S_CODE: S_CODE, PORT: '3999' }, () => 'x'),
     ...options.settings,
   };
   const store = options.store?.(now) ?? new MemoryStore(now);
@@ -65,7 +65,7 @@ export async function startHarness(
   const app = new Koa();
   app.silent = true;
   const metrics = createMetrics({ defaultMetrics: false });
-  app.use(createCallbackRouter({ store, bus, settings, log: logs.log, now, metrics }).routes());
+  app.use(createCallbackRouter({ store, bus, settings, log: logs.log, now, metrics }));
   if (options.after) app.use(options.after);
 
   const handle = app.callback();

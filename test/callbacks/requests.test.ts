@@ -170,6 +170,18 @@ describe('routing', () => {
       body: JSON.stringify(VERDICT),
     });
     assert.equal(outside.status, 404);
+
+    // The secret part is compared as it is; the vendor's part in any letter case.
+    const shouted = await fetch(
+      `${harness.url}/HOOKS/9F2C/api/PortalCommunication/AuthorizedUser`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(VERDICT),
+      },
+    );
+    assert.equal(shouted.status, 404);
+    assert.notEqual((await harness.post('authorizeduser', VERDICT)).status, 404);
   });
 
   it('leaves the bodies of other routes unread', async () => {
