@@ -17,13 +17,18 @@ export function accountRedirectUri(issuer: string): string {
   return `${issuer}${ACCOUNT_PATH}/callback`;
 }
 
+/** Where the browser lands after signing out from the account page, whatever it answered. */
+export function accountSignedOutUri(issuer: string): string {
+  return `${issuer}${ACCOUNT_PATH}/signed-out`;
+}
+
 /** The account page's client metadata, registered beside the clients file. */
 export function accountClient(issuer: string): ClientMetadata {
   return {
     client_id: ACCOUNT_CLIENT_ID,
     client_name: 'Account page',
     redirect_uris: [accountRedirectUri(issuer)],
-    post_logout_redirect_uris: [`${issuer}${ACCOUNT_PATH}`],
+    post_logout_redirect_uris: [accountSignedOutUri(issuer)],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',

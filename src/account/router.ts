@@ -11,8 +11,9 @@
  *                                     client's grants (consents.ts), back to /account
  *   GET  /account/delete              "Remove NoPass sign-in?"
  *   POST /account/delete              DeleteInitialPortal, then the user's deletion (removal.ts)
- *   POST /account/logout              RP-initiated logout at the end-session endpoint, back to
- *                                     /account
+ *   POST /account/logout              RP-initiated logout at the end-session endpoint, then to
+ *   GET  /account/signed-out          a page saying the person left the account page (whether
+ *                                     they signed out of the bridge there or stayed signed in)
  *
  * The page's sign-in lives in its own cookie (session.ts) for a quarter of an hour. Every form
  * carries an anti-forgery token (http/csrf.ts) bound to that sign-in, in a cookie of its own
@@ -31,7 +32,7 @@ import { authRef, type Logger } from '../log.ts';
 import type { NoPassClient } from '../nopass/types.ts';
 import type { Store, UserRecord } from '../state/types.ts';
 import type { UserDeletion } from '../users/deletion.ts';
-import { accountRedirectUri, accountRelyingParty } from './client.ts';
+import { accountRedirectUri, accountRelyingParty, accountSignedOutUri } from './client.ts';
 import { allowedApplications, withdrawApplication } from './consents.ts';
 import { removeNoPassSignIn } from './removal.ts';
 import { ACCOUNT_PATH, ACCOUNT_SESSION_MS, accountCookies, STATE_PATTERN } from './session.ts';
@@ -322,10 +323,16 @@ export function createAccountRouter(deps: AccountDeps): Router {
     const config = await configuration();
     const logout = oidc.buildEndSessionUrl(config, {
       ...(session ? { id_token_hint: session.idToken } : {}),
-      post_logout_redirect_uri: `${issuer}${ACCOUNT_PATH}`,
+      post_logout_redirect_uri: accountSignedOutUri(issuer),
     });
     ctx.status = 303;
     ctx.redirect(logout.href);
+  });
+
+  // Back from the provider's sign-out, whether the person signed out there or stayed: the
+  // account page's own sign-in ended when they asked, and the next visit asks for a new one.
+  router.get('/signed-out', (ctx) => {
+    show(ctx, 'account-signed-out', {});
   });
 
   // A reload after a form was sent lands on the account page instead of a bare "not found".

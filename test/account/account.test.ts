@@ -248,30 +248,39 @@ describe('account page', { timeout: 60_000 }, () => {
     assert.equal((await calls('DeleteInitialPortal', userId)).length, 0);
   });
 
-  it('signs out at the end-session endpoint and comes back to the account page', async () => {
-    const userId = await knownUser('acct-out');
-    const browser = new Browser();
-    await signIn(browser, userId);
+  for (const answer of ['yes', 'no']) {
+    it(`signs out at the end-session endpoint (answered "${answer}") and says the page was left`, async () => {
+      const userId = await knownUser(`acct-out-${answer}`);
+      const browser = new Browser();
+      await signIn(browser, userId);
 
-    const out = await browser.post(`${account}/logout`, {});
-    assert.equal(out.status, 303);
-    const logout = new URL(out.location!);
-    assert.equal(`${logout.origin}${logout.pathname}`, `${h.issuer}/session/end`);
-    assert.ok(logout.searchParams.get('id_token_hint'));
-    assert.equal(logout.searchParams.get('post_logout_redirect_uri'), account);
-    assert.equal(logout.searchParams.get('client_id'), ACCOUNT_CLIENT_ID);
+      const out = await browser.post(`${account}/logout`, {});
+      assert.equal(out.status, 303);
+      const logout = new URL(out.location!);
+      assert.equal(`${logout.origin}${logout.pathname}`, `${h.issuer}/session/end`);
+      assert.ok(logout.searchParams.get('id_token_hint'));
+      assert.equal(logout.searchParams.get('post_logout_redirect_uri'), `${account}/signed-out`);
+      assert.equal(logout.searchParams.get('client_id'), ACCOUNT_CLIENT_ID);
 
-    const confirm = await browser.get(logout.href);
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1];
-    assert.ok(xsrf, 'the provider asks "Sign out?"');
-    const done = await browser.post(`${h.issuer}/session/end/confirm`, { xsrf, logout: 'yes' });
-    assert.equal(done.status, 303);
-    assert.ok(done.location?.startsWith(account), `back to the account page: ${done.location}`);
+      const confirm = await browser.get(logout.href);
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1];
+      assert.ok(xsrf, 'the provider asks "Sign out?"');
+      const form: Record<string, string> = { xsrf };
+      if (answer === 'yes') form.logout = 'yes';
+      const done = await browser.post(`${h.issuer}/session/end/confirm`, form);
+      assert.equal(done.status, 303);
+      assert.equal(done.location, `${account}/signed-out`);
 
-    const next = last(await browser.follow(done.location!));
-    assert.match(next.url, /\/interaction\/[\w-]+$/, 'signed out: the account page signs in anew');
-    assert.ok(await h.bridge.store.getUser(userId), 'signing out deletes nothing');
-  });
+      const left = await browser.get(done.location);
+      assert.equal(left.status, 200);
+      assert.match(left.body, /id="account-left"/);
+      assert.match(left.body, /href="\/account"/);
+
+      const next = last(await browser.follow(account));
+      assert.match(next.url, /\/interaction\/[\w-]+$/, 'the account page signs in anew');
+      assert.ok(await h.bridge.store.getUser(userId), 'signing out deletes nothing');
+    });
+  }
 
   it('answers a cancelled sign-in with a page that leads back to the account page', async () => {
     const browser = new Browser();

@@ -131,6 +131,10 @@ describe('hosted pages for people', () => {
     await page.goto(`${h.issuer}/account/callback?state=not-started&code=x`);
     checked['account error page'] = await audit(page);
 
+    await page.goto(`${h.issuer}/account/signed-out`);
+    await page.waitForSelector('#account-left');
+    checked['account page left'] = await audit(page);
+
     for (const [name, violations] of Object.entries(checked)) {
       assert.deepEqual(violations, [], name);
     }
