@@ -6,7 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from '../log.ts';
-import { BridgeError, RateLimited } from './errors.ts';
+import { BridgeError, CsrfTokenRejected, RateLimited } from './errors.ts';
 import { requestLog } from './request-id.ts';
 import type { Views } from './views.ts';
 
@@ -59,6 +59,10 @@ export function errorHandler(views: Views, log: Logger) {
           message: description,
           code,
           ...(backUrl ? { backUrl, backLabel: 'error.startAgain' } : {}),
+          // A refused form is not a failed sign-in: the page is opened again from the link.
+          ...(known instanceof CsrfTokenRejected
+            ? { titleKey: 'error.formRejectedTitle', whatToDoKey: 'error.formRejectedWhatToDo' }
+            : {}),
           // A rate limit says how long to wait, and leads back to the sign-in.
           ...(known instanceof RateLimited
             ? {

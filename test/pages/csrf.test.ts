@@ -67,6 +67,7 @@ function assertRefused(hop: Hop, interaction: string): void {
   assert.match(hop.headers.get('content-type') ?? '', /^text\/html/);
   assert.match(hop.body, REFUSED);
   assert.match(hop.body, /csrf_token_invalid/);
+  assert.match(hop.body, /<h1>The form was not accepted<\/h1>/);
   assert.ok(
     hop.body.includes(`href="${new URL(interaction).pathname}"`),
     'the page links back to the start of the sign-in',
