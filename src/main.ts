@@ -68,7 +68,6 @@ async function embedSimulator(settings: Settings, log: Logger): Promise<Embedded
 }
 
 async function start(settings: Settings, log: Logger): Promise<() => Promise<void>> {
-  if (settings.port === 0) throw new SettingsError('PORT', 'must be a port number from 1 to 65535');
   // The embedded simulator may take any free port (0), since its address is read back.
   if (!settings.nopassServerUrl && settings.simulatorPort === settings.port) {
     throw new SettingsError('SIMULATOR_PORT', `must differ from PORT (${settings.port})`);

@@ -352,7 +352,7 @@ function checkSCode(sCode: string): void {
  */
 export function readSettings(env: Env, generate: (bytes: number) => string): Settings {
   const production = env.NODE_ENV === 'production';
-  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const port = integer(env, 'PORT', 3000, 1, 65535);
   const issuer = url(env, 'ISSUER') ?? `http://localhost:${port}`;
   if (new URL(issuer).pathname !== '/') {
     // oidc-provider builds its endpoints from the root of the host, so a path in the issuer

@@ -42,6 +42,7 @@ describe('settings', () => {
   for (const [env, setting] of [
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '0' }, 'PORT'],
     [{ ISSUER: 'login.example.com' }, 'ISSUER'],
     [{ ISSUER: 'https://login.example.com/?x=1' }, 'ISSUER'],
     [{ NOPASS_SERVER_URL: 'ftp://nopass' }, 'NOPASS_SERVER_URL'],
