@@ -34,32 +34,40 @@ describe('quickstart', () => {
     assert.match(bridge.output(), /QUICKSTART MODE.*Not for production/);
   });
 
-  it('lets a newcomer sign in to the demo app through the phone page', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${base}/`);
-    assert.match((await page.textContent('.banner')) ?? '', /Not for production/);
-    await page.click('a:has-text("Try it")');
-    await page.fill('#userId', 'demo');
-    await page.click('button[type=submit].primary');
-    await page.waitForSelector('#picture');
+  it(
+    'lets a newcomer sign in to the demo app through the phone page',
+    { timeout: 90_000 },
+    async () => {
+      const context = await browser.newContext();
+      context.setDefaultTimeout(20_000);
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      assert.match((await page.textContent('.banner')) ?? '', /Not for production/);
+      await page.click('a:has-text("Try it")');
+      await page.fill('#userId', 'demo');
+      await page.click('button[type=submit].primary');
+      await page.waitForSelector('#picture');
 
-    const [phone] = await Promise.all([
-      context.waitForEvent('page'),
-      page.click("text=Open the simulator's phone page"),
-    ]);
-    await phone.waitForLoadState();
-    await phone.click('button:has-text("Approve")');
-    await phone.close();
+      const [phone] = await Promise.all([
+        context.waitForEvent('page'),
+        page.click("text=Open the simulator's phone page"),
+      ]);
+      await phone.waitForLoadState();
+      // The phone page reloads itself every few seconds; the approval is done once it says so.
+      await Promise.all([
+        phone.waitForURL(/done=approved/),
+        phone.click('button:has-text("Approve")'),
+      ]);
 
-    await page.waitForURL(`${base}/demo/callback**`, { timeout: 10_000 });
-    assert.equal(await page.textContent('#subject'), 'demo');
-    const claims = JSON.parse((await page.textContent('#claims')) ?? '{}') as {
-      sub?: string;
-      iss?: string;
-    };
-    assert.equal(claims.sub, 'demo');
-    assert.equal(claims.iss, base);
-    await context.close();
-  });
+      await page.waitForURL(`${base}/demo/callback**`, { timeout: 10_000 });
+      assert.equal(await page.textContent('#subject'), 'demo');
+      const claims = JSON.parse((await page.textContent('#claims')) ?? '{}') as {
+        sub?: string;
+        iss?: string;
+      };
+      assert.equal(claims.sub, 'demo');
+      assert.equal(claims.iss, base);
+      await context.close();
+    },
+  );
 });
