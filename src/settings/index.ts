@@ -221,7 +221,8 @@ function url(env: Env, name: string): string | undefined {
   return raw.replace(/\/+$/, '');
 }
 
-function list(env: Env, name: string): string[] | undefined {
+/** A comma-separated setting's items, trimmed, empty ones dropped; undefined when unset. */
+export function list(env: Env, name: string): string[] | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   return raw

@@ -4,7 +4,7 @@
  * applies (user id format and length, allowed e-mail domains), and how long a registration may
  * take. Read with the other settings, and like them a wrong value stops start-up naming it.
  */
-import { SettingsError } from './index.ts';
+import { list, SettingsError } from './index.ts';
 
 /** Profile fields the registration form can ask, by their OpenID Connect claim names. */
 export const PROFILE_FIELDS = ['given_name', 'family_name', 'email', 'phone_number'] as const;
@@ -35,17 +35,8 @@ const DEFAULT_USER_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._@-]*$';
 const DOMAIN =
   /^(\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
-function items(env: Env, name: string): string[] | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  return raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
 function fieldList(env: Env, name: string, fallback: ProfileField[]): ProfileField[] {
-  const listed = items(env, name);
+  const listed = list(env, name);
   if (listed === undefined) return fallback;
   if (listed.length === 1 && listed[0]?.toLowerCase() === 'none') return [];
   const fields: ProfileField[] = [];
@@ -103,7 +94,7 @@ export function registrationSettings(env: Env): RegistrationSettings {
     }
   }
 
-  const emailDomains = (items(env, 'REGISTRATION_EMAIL_DOMAINS') ?? []).map((domain) =>
+  const emailDomains = (list(env, 'REGISTRATION_EMAIL_DOMAINS') ?? []).map((domain) =>
     domain.toLowerCase(),
   );
   for (const domain of emailDomains) {
