@@ -259,15 +259,21 @@ export function createAccountRouter(deps: AccountDeps): Router {
     show(ctx, 'account-delete', { userId: session.sub });
   });
 
-  router.post('/delete', form, csrf.verify, async (ctx) => {
+  /** The account page's sign-in for a form; without one, the page that says it ended. */
+  const signedIn = (ctx: Context) => {
     const session = cookies.session(ctx);
     if (!session) {
       problem(ctx, 403, 'account_session_ended', {
         title: 'account.sessionEndedTitle',
         message: 'account.sessionEnded',
       });
-      return;
     }
+    return session;
+  };
+
+  router.post('/delete', form, csrf.verify, async (ctx) => {
+    const session = signedIn(ctx);
+    if (!session) return;
     const log = requestLog(ctx, deps.log);
     const result = await removeNoPassSignIn(deps, session.sub, log);
     if (!result.removed) {
@@ -283,14 +289,8 @@ export function createAccountRouter(deps: AccountDeps): Router {
   });
 
   router.post('/consents/withdraw', form, csrf.verify, async (ctx) => {
-    const session = cookies.session(ctx);
-    if (!session) {
-      problem(ctx, 403, 'account_session_ended', {
-        title: 'account.sessionEndedTitle',
-        message: 'account.sessionEnded',
-      });
-      return;
-    }
+    const session = signedIn(ctx);
+    if (!session) return;
     const body = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
     const clientId = body.client_id;
     const refused = {
