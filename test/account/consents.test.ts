@@ -16,6 +16,7 @@ import {
   newUser,
   onConsentPage,
   redeem,
+  refreshError,
   relyingParty,
   signInToAccount,
   type TestClient,
@@ -43,15 +44,6 @@ const READER: TestClient = {
   token_endpoint_auth_method: 'client_secret_basic',
 };
 const READER_REDIRECT = READER.redirect_uris[0]!;
-
-async function refreshError(rp: oidc.Configuration, refreshToken: string): Promise<string> {
-  try {
-    await oidc.refreshTokenGrant(rp, refreshToken);
-  } catch (error) {
-    return (error as { error?: string }).error ?? String(error);
-  }
-  assert.fail('the refresh token was accepted');
-}
 
 /** The client ids the account page offers to withdraw, in the order it lists them. */
 function listed(page: Hop): string[] {

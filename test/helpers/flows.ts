@@ -159,6 +159,16 @@ export async function newUser(h: Harness, label = 'user'): Promise<string> {
 }
 
 /** Polls `check` until it passes or `timeoutMs` runs out (then its last failure is thrown). */
+/** The OAuth error a refresh with `refreshToken` is answered with; fails if it is accepted. */
+export async function refreshError(rp: oidc.Configuration, refreshToken: string): Promise<string> {
+  try {
+    await oidc.refreshTokenGrant(rp, refreshToken);
+  } catch (error) {
+    return (error as { error?: string }).error ?? String(error);
+  }
+  return assert.fail('the refresh token was accepted');
+}
+
 export async function eventually(check: () => void | Promise<void>, timeoutMs = 3000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

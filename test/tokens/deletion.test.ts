@@ -13,6 +13,7 @@ import {
   authorize,
   newUser,
   redeem,
+  refreshError,
   relyingParty,
   type TestClient,
 } from '../helpers/flows.ts';
@@ -27,15 +28,6 @@ const OFFLINE: TestClient = {
   token_endpoint_auth_method: 'client_secret_basic',
   first_party: true,
 };
-
-async function refreshError(rp: oidc.Configuration, refreshToken: string): Promise<string> {
-  try {
-    await oidc.refreshTokenGrant(rp, refreshToken);
-  } catch (error) {
-    return (error as { error?: string }).error ?? String(error);
-  }
-  assert.fail('the refresh token was accepted');
-}
 
 describe('deleting a user revokes their refresh tokens', { timeout: 60_000 }, () => {
   let h: Harness;
