@@ -219,21 +219,19 @@ export interface LoadResult {
 }
 
 /**
- * Runs `operation` from `concurrency` workers for `durationMs` (closed loop: each worker starts
- * its next operation when the last one ends) and reports the completed rate and latencies.
+ * `concurrency` workers, each taking its next operation from `take` when its last one ends,
+ * until `take` has none left; the completed rate and latencies.
  */
-export async function closedLoop(
+async function runWorkers(
   concurrency: number,
-  durationMs: number,
-  operation: () => Promise<void>,
+  take: () => (() => Promise<void>) | undefined,
 ): Promise<LoadResult> {
   const latenciesMs: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
   const started = performance.now();
-  const end = started + durationMs;
   const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
+    for (let operation = take(); operation; operation = take()) {
       const t0 = performance.now();
       try {
         await operation();
@@ -249,31 +247,29 @@ export async function closedLoop(
   return { perSecond: (latenciesMs.length * 1000) / elapsed, latenciesMs, errors, firstError };
 }
 
+/**
+ * Runs `operation` from `concurrency` workers for `durationMs` (closed loop: each worker starts
+ * its next operation when the last one ends) and reports the completed rate and latencies.
+ */
+export function closedLoop(
+  concurrency: number,
+  durationMs: number,
+  operation: () => Promise<void>,
+): Promise<LoadResult> {
+  const end = performance.now() + durationMs;
+  return runWorkers(concurrency, () => (performance.now() < end ? operation : undefined));
+}
+
 /** Runs `operation` once per item of `items`, `concurrency` at a time; rate and latencies. */
-export async function drain<T>(
+export function drain<T>(
   items: T[],
   concurrency: number,
   operation: (item: T) => Promise<void>,
 ): Promise<LoadResult> {
-  const latenciesMs: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
   let next = 0;
-  const started = performance.now();
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      const t0 = performance.now();
-      try {
-        await operation(item);
-        latenciesMs.push(performance.now() - t0);
-      } catch (error) {
-        errors += 1;
-        firstError ??= String(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = performance.now() - started;
-  return { perSecond: (latenciesMs.length * 1000) / elapsed, latenciesMs, errors, firstError };
+  return runWorkers(concurrency, () => {
+    if (next >= items.length) return undefined;
+    const item = items[next++] as T;
+    return () => operation(item);
+  });
 }
