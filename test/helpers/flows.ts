@@ -158,7 +158,6 @@ export async function newUser(h: Harness, label = 'user'): Promise<string> {
   return userId;
 }
 
-/** Polls `check` until it passes or `timeoutMs` runs out (then its last failure is thrown). */
 /** The OAuth error a refresh with `refreshToken` is answered with; fails if it is accepted. */
 export async function refreshError(rp: oidc.Configuration, refreshToken: string): Promise<string> {
   try {
@@ -169,15 +168,4 @@ export async function refreshError(rp: oidc.Configuration, refreshToken: string)
   return assert.fail('the refresh token was accepted');
 }
 
-export async function eventually(check: () => void | Promise<void>, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
+export { eventually } from './eventually.ts';

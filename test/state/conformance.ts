@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../helpers/eventually.ts';
 import { AlreadyConsumed } from '../../src/state/errors.ts';
 import type {
   Bus,
@@ -30,19 +31,7 @@ export interface StateBackend {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` until it passes or `timeoutMs` runs out (then its last failure is thrown). */
-export async function eventually(check: () => void | Promise<void>, timeoutMs = 2000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(20);
-    }
-  }
-}
+export { eventually };
 
 let counter = 0;
 /** A unique id, so tests never see each other's records in the shared state. */
