@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBridge } from '../../src/app.ts';
 import { createLogger } from '../../src/log.ts';
+import { providerRoute } from '../../src/oidc/provider.ts';
 import { readSettings } from '../../src/settings/index.ts';
 import { RP_CLIENT, RP_REDIRECT, startHarness, type Harness } from '../helpers/harness.ts';
 
@@ -269,6 +270,21 @@ describe('headers, cookies and unknown addresses', () => {
       assert.match(await page.text(), /cannot be used this way/);
     });
   }
+
+  it('hands every endpoint discovery advertises to the provider', async () => {
+    const response = await fetch(`${h.issuer}/.well-known/openid-configuration`);
+    const metadata = (await response.json()) as Record<string, unknown>;
+    const endpoints = Object.entries(metadata).filter(
+      ([name, value]) => /_(endpoint|uri)$/.test(name) && typeof value === 'string',
+    );
+    assert.ok(endpoints.length >= 6);
+    for (const [name, value] of endpoints) {
+      const { pathname } = new URL(String(value));
+      const route =
+        providerRoute(pathname, 'GET').handles || providerRoute(pathname, 'POST').handles;
+      assert.ok(route, `${name} (${pathname}) is routed to the provider`);
+    }
+  });
 
   it('still lets a browser ask which methods an address takes', async () => {
     const response = await fetch(`${h.issuer}/healthz`, { method: 'OPTIONS' });
